@@ -1,0 +1,282 @@
+//! `brain-resnet`: convert PyTorch checkpoints, inspect models, predict sequences.
+
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use brain_resnet::model::Config;
+use brain_resnet::sequences::read_fasta;
+use brain_resnet::weights::checkpoint::read_checkpoint_file;
+use brain_resnet::weights::fold::fold_checkpoint;
+use brain_resnet::weights::format::{sha256_hex, write_model_dir, ModelInfo};
+use brain_resnet::weights::quant::DType;
+use brain_resnet::{Error, Model};
+
+#[derive(Parser)]
+#[command(
+    name = "brain-resnet",
+    version,
+    about = "Brain-ResNet / MetaChrom chromatin-profile predictions, on your own machine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert a PyTorch checkpoint (.pth) into a model directory (model.json + weights.safetensors).
+    Convert {
+        /// The checkpoint: torch.save zip or legacy file; `state_dict` inside, `module.` prefixes allowed.
+        checkpoint: PathBuf,
+        /// Profile names in the checkpoint's output order, one a line.
+        #[arg(long)]
+        labels: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Weight storage: f32, f16 or int8 (symmetric, one scale per output channel).
+        #[arg(long, default_value = "f32")]
+        dtype: DType,
+        /// Genome build the model's windows come from.
+        #[arg(long, default_value = "hg38")]
+        genome_build: String,
+        /// Model name (default: the checkpoint's file stem).
+        #[arg(long)]
+        name: Option<String>,
+        /// Free text stored in model.json.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Predict the profiles of FASTA sequences (<= window length each); TSV on stdout.
+    Predict {
+        /// Model directory written by `convert`.
+        #[arg(long)]
+        model: PathBuf,
+        /// Sequences, FASTA.
+        sequences: PathBuf,
+        /// Windows per inference batch.
+        #[arg(long, default_value_t = 16)]
+        batch: usize,
+    },
+    /// Describe a model directory.
+    Info {
+        #[arg(long)]
+        model: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Convert {
+            checkpoint,
+            labels,
+            out,
+            dtype,
+            genome_build,
+            name,
+            description,
+        } => convert(
+            &checkpoint,
+            &labels,
+            &out,
+            dtype,
+            genome_build,
+            name,
+            description,
+        ),
+        Command::Predict {
+            model,
+            sequences,
+            batch,
+        } => predict(&model, &sequences, batch),
+        Command::Info { model } => info(&model),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read_labels(path: &Path) -> Result<Vec<String>, Error> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::input(&name, e))?;
+    let labels: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    if labels.is_empty() {
+        return Err(Error::input(
+            &name,
+            "no labels (expected one profile name a line)",
+        ));
+    }
+    Ok(labels)
+}
+
+fn spinner(msg: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner().with_message(msg.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+fn convert(
+    checkpoint: &Path,
+    labels: &Path,
+    out: &Path,
+    dtype: DType,
+    genome_build: String,
+    name: Option<String>,
+    description: String,
+) -> Result<ExitCode, Error> {
+    let labels = read_labels(labels)?;
+    let source = checkpoint.display().to_string();
+    let bar = spinner(&format!("reading {source}"));
+    let map = read_checkpoint_file(checkpoint)?;
+    let cfg = Config::from_checkpoint(&map, &source)?;
+    if labels.len() != cfg.outputs {
+        return Err(Error::input(
+            labels.len().to_string() + " labels",
+            format!(
+                "the checkpoint predicts {} profiles; give one label per output",
+                cfg.outputs
+            ),
+        ));
+    }
+    bar.set_message("folding batch norms");
+    let weights = fold_checkpoint(&cfg, &map, &source)?;
+    let file_sha = std::fs::read(checkpoint)
+        .map(|b| sha256_hex(&b))
+        .map_err(|e| Error::input(&source, e))?;
+    let name = name.unwrap_or_else(|| {
+        checkpoint
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into())
+    });
+    let info = ModelInfo {
+        name,
+        description,
+        genome_build,
+        labels,
+        provenance: format!(
+            "converted by brain-resnet {} from {} (SHA-256 {file_sha}); batch norms folded into the preceding convolutions; weights stored as {dtype}",
+            env!("CARGO_PKG_VERSION"),
+            checkpoint.file_name().map(|s| s.to_string_lossy()).unwrap_or_default(),
+        ),
+    };
+    bar.set_message(format!("writing {dtype} weights"));
+    let manifest = write_model_dir(out, &info, &cfg, &weights, dtype)?;
+    bar.finish_and_clear();
+    eprintln!(
+        "wrote {} ({} parameters, {} weights, {} bytes)",
+        out.display(),
+        manifest.parameters,
+        manifest.weights.dtype,
+        manifest.weights.bytes
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn predict(model_dir: &Path, sequences: &Path, batch: usize) -> Result<ExitCode, Error> {
+    let model = Model::load_dir(model_dir)?;
+    let source = sequences.display().to_string();
+    let file = std::fs::File::open(sequences).map_err(|e| Error::input(&source, e))?;
+    let records = read_fasta(BufReader::new(file), &source)?;
+
+    let bar = ProgressBar::new(records.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} sequences, {per_sec}, ETA {eta}")
+            .expect("valid template"),
+    );
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let write_err = |e: std::io::Error| Error::input("stdout", e);
+    writeln!(out, "name\t{}", model.labels().join("\t")).map_err(write_err)?;
+    let mut failed = 0;
+    for chunk in records.chunks(batch.max(1) * 4) {
+        let results = model.predict_sequences(
+            chunk
+                .iter()
+                .map(|r| (r.name.as_str(), r.sequence.as_slice())),
+            batch,
+        );
+        for (rec, result) in chunk.iter().zip(results) {
+            match result {
+                Ok(probs) => {
+                    let cells: Vec<String> = probs.iter().map(|p| p.to_string()).collect();
+                    writeln!(out, "{}\t{}", rec.name, cells.join("\t")).map_err(write_err)?;
+                }
+                Err(e) => {
+                    failed += 1;
+                    bar.suspend(|| eprintln!("error: {source}: {e}"));
+                }
+            }
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    out.flush().map_err(write_err)?;
+    if failed > 0 {
+        eprintln!(
+            "error: {failed} of {} sequences not predicted (see above)",
+            records.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn info(model_dir: &Path) -> Result<ExitCode, Error> {
+    let model = Model::load_dir(model_dir)?;
+    let m = &model.manifest;
+    let a = &m.architecture;
+    println!("name:          {}", m.name);
+    if !m.description.is_empty() {
+        println!("description:   {}", m.description);
+    }
+    println!("genome build:  {}", m.genome_build);
+    println!(
+        "window:        {} bp, one-hot {}",
+        a.window, m.input.channel_order
+    );
+    println!(
+        "weights:       {} ({}), {} bytes, SHA-256 {}",
+        m.weights.dtype, m.weights.quantization, m.weights.bytes, m.weights.sha256
+    );
+    println!("parameters:    {} (batch norms folded)", m.parameters);
+    println!(
+        "meta branch:   convs {:?} (kernel {}), hidden {}, {} meta-features",
+        a.meta.channels, a.meta.kernel, a.meta.hidden, a.meta.outputs
+    );
+    println!(
+        "resnet branch: stem {}, stages {:?} (kernel {}), hidden {}",
+        a.resnet.stem,
+        a.resnet
+            .stages
+            .iter()
+            .map(|s| format!("{}x{}", s.blocks, s.channels))
+            .collect::<Vec<_>>(),
+        a.resnet.kernel,
+        a.resnet.hidden
+    );
+    println!(
+        "compute:       {:.3} GMAC per window",
+        a.macs_per_window() as f64 / 1e9
+    );
+    println!(
+        "profiles:      {} ({})",
+        m.labels.len(),
+        m.labels.join(", ")
+    );
+    println!("provenance:    {}", m.provenance);
+    Ok(ExitCode::SUCCESS)
+}

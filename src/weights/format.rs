@@ -1,0 +1,352 @@
+//! Our model format: a directory with `model.json` (the manifest) and
+//! `weights.safetensors` (folded inference weights under the checkpoint's layer
+//! names: `<layer>.weight` as f32, f16 or int8, `<layer>.weight_scale` for int8,
+//! `<layer>.bias` always f32). The browser fetches the same two files.
+
+use std::path::Path;
+
+use safetensors::{Dtype as StDtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::quant::{dequantize_int8, quantize_int8, DType};
+use super::{LayerWeights, RawTensor, Weights};
+use crate::error::{Error, Result, ShapeText};
+use crate::model::Config;
+use crate::window::CHANNEL_ORDER;
+
+pub const FORMAT_NAME: &str = "brain-resnet-model";
+pub const FORMAT_VERSION: u32 = 1;
+pub const MANIFEST_FILE: &str = "model.json";
+pub const WEIGHTS_FILE: &str = "weights.safetensors";
+
+/// How windows are encoded for this model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputSpec {
+    pub window_length: usize,
+    /// One-hot channel order, `AGCT`.
+    pub channel_order: String,
+    pub encoding: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeightsInfo {
+    pub file: String,
+    pub dtype: DType,
+    pub quantization: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// `model.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub format_version: u32,
+    pub name: String,
+    pub description: String,
+    pub genome_build: String,
+    pub input: InputSpec,
+    /// Profile names in output order.
+    pub labels: Vec<String>,
+    pub architecture: Config,
+    pub parameters: usize,
+    pub weights: WeightsInfo,
+    pub provenance: String,
+}
+
+/// What a user says about a model when converting it.
+#[derive(Debug, Clone, Default)]
+pub struct ModelInfo {
+    pub name: String,
+    pub description: String,
+    pub genome_build: String,
+    pub labels: Vec<String>,
+    pub provenance: String,
+}
+
+pub fn input_spec(window_length: usize) -> InputSpec {
+    InputSpec {
+        window_length,
+        channel_order: CHANNEL_ORDER.iter().collect(),
+        encoding: "one-hot; uppercased first; other letters (N, IUPAC) all-zero; shorter sequences zero-padded on the right".into(),
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Serializes inference weights as safetensors in `dtype`.
+pub fn encode_weights(weights: &Weights, dtype: DType) -> Result<Vec<u8>> {
+    let mut tensors: Vec<(String, StDtype, Vec<usize>, Vec<u8>)> = vec![];
+    for l in &weights.layers {
+        let shape = l.weight.shape.clone();
+        match dtype {
+            DType::F32 => tensors.push((
+                format!("{}.weight", l.name),
+                StDtype::F32,
+                shape,
+                l.weight.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            )),
+            DType::F16 => tensors.push((
+                format!("{}.weight", l.name),
+                StDtype::F16,
+                shape,
+                l.weight
+                    .data
+                    .iter()
+                    .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
+                    .collect(),
+            )),
+            DType::Int8 => {
+                let (q, scales) = quantize_int8(&l.weight.data, shape[0]);
+                tensors.push((
+                    format!("{}.weight", l.name),
+                    StDtype::I8,
+                    shape.clone(),
+                    q.iter().map(|v| *v as u8).collect(),
+                ));
+                tensors.push((
+                    format!("{}.weight_scale", l.name),
+                    StDtype::F32,
+                    vec![shape[0]],
+                    scales.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                ));
+            }
+        }
+        tensors.push((
+            format!("{}.bias", l.name),
+            StDtype::F32,
+            vec![l.bias.len()],
+            l.bias.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        ));
+    }
+    let views = tensors
+        .iter()
+        .map(|(name, dt, shape, data)| {
+            safetensors::tensor::TensorView::new(*dt, shape.clone(), data)
+                .map(|v| (name.clone(), v))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::input(WEIGHTS_FILE, e))?;
+    safetensors::serialize(views, None).map_err(|e| Error::input(WEIGHTS_FILE, e))
+}
+
+fn f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// Reads inference weights for `cfg` from safetensors bytes, checking every
+/// tensor's presence, dtype and shape.
+pub fn decode_weights(
+    cfg: &Config,
+    dtype: DType,
+    bytes: &[u8],
+    source_name: &str,
+) -> Result<Weights> {
+    let st = SafeTensors::deserialize(bytes).map_err(|e| {
+        Error::input(
+            source_name,
+            format!("not a readable safetensors file ({e})"),
+        )
+    })?;
+    let get = |key: &str, expected: &[usize], want: StDtype| -> Result<Vec<u8>> {
+        let view = st.tensor(key).map_err(|_| Error::MissingKey {
+            source_name: source_name.to_string(),
+            key: key.to_string(),
+        })?;
+        if view.shape() != expected {
+            return Err(Error::Shape {
+                source_name: source_name.to_string(),
+                key: key.to_string(),
+                expected: ShapeText(expected.to_vec()),
+                found: ShapeText(view.shape().to_vec()),
+            });
+        }
+        if view.dtype() != want {
+            return Err(Error::input(
+                source_name,
+                format!(
+                    "tensor `{key}` is {:?}, expected {want:?} for a {dtype} model",
+                    view.dtype()
+                ),
+            ));
+        }
+        Ok(view.data().to_vec())
+    };
+    let mut layers = vec![];
+    for spec in cfg.layers() {
+        let shape = spec.weight_shape();
+        let n = shape[0];
+        let wkey = format!("{}.weight", spec.name);
+        let data = match dtype {
+            DType::F32 => f32s(&get(&wkey, &shape, StDtype::F32)?),
+            DType::F16 => get(&wkey, &shape, StDtype::F16)?
+                .chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            DType::Int8 => {
+                let q: Vec<i8> = get(&wkey, &shape, StDtype::I8)?
+                    .into_iter()
+                    .map(|b| b as i8)
+                    .collect();
+                let scales = f32s(&get(
+                    &format!("{}.weight_scale", spec.name),
+                    &[n],
+                    StDtype::F32,
+                )?);
+                dequantize_int8(&q, &scales)
+            }
+        };
+        let bias = f32s(&get(&format!("{}.bias", spec.name), &[n], StDtype::F32)?);
+        layers.push(LayerWeights {
+            name: spec.name,
+            weight: RawTensor::new(shape, data),
+            bias,
+        });
+    }
+    Ok(Weights { layers })
+}
+
+/// Writes a model directory; returns its manifest.
+pub fn write_model_dir(
+    dir: &Path,
+    info: &ModelInfo,
+    cfg: &Config,
+    weights: &Weights,
+    dtype: DType,
+) -> Result<Manifest> {
+    let dir_name = dir.display().to_string();
+    if info.labels.len() != cfg.outputs {
+        return Err(Error::input(
+            &dir_name,
+            format!(
+                "{} labels given for a model with {} outputs",
+                info.labels.len(),
+                cfg.outputs
+            ),
+        ));
+    }
+    let bytes = encode_weights(weights, dtype)?;
+    let manifest = Manifest {
+        format: FORMAT_NAME.into(),
+        format_version: FORMAT_VERSION,
+        name: info.name.clone(),
+        description: info.description.clone(),
+        genome_build: info.genome_build.clone(),
+        input: input_spec(cfg.window),
+        labels: info.labels.clone(),
+        architecture: cfg.clone(),
+        parameters: weights.parameter_count(),
+        weights: WeightsInfo {
+            file: WEIGHTS_FILE.into(),
+            dtype,
+            quantization: dtype.scheme().into(),
+            sha256: sha256_hex(&bytes),
+            bytes: bytes.len() as u64,
+        },
+        provenance: info.provenance.clone(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::input(&dir_name, e))?;
+    let write = |file: &str, data: &[u8]| {
+        let path = dir.join(file);
+        std::fs::write(&path, data).map_err(|e| Error::input(path.display(), e))
+    };
+    write(WEIGHTS_FILE, &bytes)?;
+    let json = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
+    write(MANIFEST_FILE, format!("{json}\n").as_bytes())?;
+    Ok(manifest)
+}
+
+/// Parses and checks a manifest (`source_name` names it in errors).
+pub fn parse_manifest(json: &str, source_name: &str) -> Result<Manifest> {
+    let m: Manifest = serde_json::from_str(json)
+        .map_err(|e| Error::input(source_name, format!("not a valid model manifest ({e})")))?;
+    if m.format != FORMAT_NAME {
+        return Err(Error::input(
+            source_name,
+            format!("format is `{}`, expected `{FORMAT_NAME}`", m.format),
+        ));
+    }
+    if m.format_version > FORMAT_VERSION {
+        return Err(Error::input(
+            source_name,
+            format!(
+                "format version {} is newer than this program's {FORMAT_VERSION}; update brain-resnet",
+                m.format_version
+            ),
+        ));
+    }
+    if m.input.channel_order != CHANNEL_ORDER.iter().collect::<String>() {
+        return Err(Error::input(
+            source_name,
+            format!(
+                "channel order `{}` is not supported (only AGCT)",
+                m.input.channel_order
+            ),
+        ));
+    }
+    if m.input.window_length != m.architecture.window {
+        return Err(Error::input(
+            source_name,
+            "input.window_length differs from architecture.window_length",
+        ));
+    }
+    if m.labels.len() != m.architecture.outputs {
+        return Err(Error::input(
+            source_name,
+            format!(
+                "{} labels for {} outputs",
+                m.labels.len(),
+                m.architecture.outputs
+            ),
+        ));
+    }
+    m.architecture.validate(source_name)?;
+    Ok(m)
+}
+
+/// Checks the weights file's size and SHA-256 against the manifest, then decodes it.
+pub fn load_weights(m: &Manifest, bytes: &[u8], source_name: &str) -> Result<Weights> {
+    if bytes.len() as u64 != m.weights.bytes {
+        return Err(Error::input(
+            source_name,
+            format!(
+                "{} bytes, but model.json says {}; the file is truncated or belongs to another model",
+                bytes.len(),
+                m.weights.bytes
+            ),
+        ));
+    }
+    let sha = sha256_hex(bytes);
+    if sha != m.weights.sha256 {
+        return Err(Error::input(
+            source_name,
+            format!(
+                "SHA-256 {sha} does not match model.json ({}); refusing to run",
+                m.weights.sha256
+            ),
+        ));
+    }
+    decode_weights(&m.architecture, m.weights.dtype, bytes, source_name)
+}
+
+/// Reads a model directory written by [`write_model_dir`].
+pub fn read_model_dir(dir: &Path) -> Result<(Manifest, Weights)> {
+    let mpath = dir.join(MANIFEST_FILE);
+    let mname = mpath.display().to_string();
+    let json = std::fs::read_to_string(&mpath).map_err(|e| Error::input(&mname, e))?;
+    let m = parse_manifest(&json, &mname)?;
+    let wpath = dir.join(&m.weights.file);
+    let wname = wpath.display().to_string();
+    let bytes = std::fs::read(&wpath).map_err(|e| Error::input(&wname, e))?;
+    let weights = load_weights(&m, &bytes, &wname)?;
+    Ok((m, weights))
+}

@@ -1,0 +1,54 @@
+//! Weights: PyTorch checkpoint import, batch-norm folding, and our own
+//! quantized web format (`model.json` + `weights.safetensors`).
+
+pub mod checkpoint;
+pub mod fold;
+pub mod format;
+pub mod quant;
+
+use std::collections::BTreeMap;
+
+/// A dense row-major f32 tensor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawTensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+impl RawTensor {
+    pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Self {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+        RawTensor { shape, data }
+    }
+}
+
+/// Tensors by name, as in a PyTorch `state_dict`.
+pub type TensorMap = BTreeMap<String, RawTensor>;
+
+/// One inference layer's parameters after folding: the weight in PyTorch layout
+/// (`[out, in, k]` or `[out, in]`) and a bias per output channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerWeights {
+    pub name: String,
+    pub weight: RawTensor,
+    pub bias: Vec<f32>,
+}
+
+/// Every inference layer's parameters, in [`crate::model::Config::layers`] order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    pub layers: Vec<LayerWeights>,
+}
+
+impl Weights {
+    pub fn get(&self, name: &str) -> Option<&LayerWeights> {
+        self.layers.iter().find(|l| l.name == name)
+    }
+
+    pub fn parameter_count(&self) -> usize {
+        self.layers
+            .iter()
+            .map(|l| l.weight.data.len() + l.bias.len())
+            .sum()
+    }
+}
