@@ -24,7 +24,10 @@ fn convert_predict(checkpoint: &str, dtype: &str) -> (Vec<(String, Vec<f64>)>, f
     let out = predict(dir.path(), &fixture("sequences.fa"));
     let (header, rows) = read_tsv(&out);
     let (exp_header, exp_rows) = expected();
-    assert_eq!(header, exp_header, "header must be `name` then the labels in order");
+    assert_eq!(
+        header, exp_header,
+        "header must be `name` then the labels in order"
+    );
     let err = max_abs_diff(&rows, &exp_rows);
     (rows, err)
 }
@@ -52,7 +55,11 @@ fn dataparallel_checkpoint_predicts_the_expected_probabilities() {
 fn zip_checkpoint_with_optimizer_state_imports_completely() {
     let zip = read_checkpoint_file(&fixture("model/metachrom-mini.pth")).unwrap();
     let legacy = read_checkpoint_file(&fixture("model/metachrom-mini-legacy.pth")).unwrap();
-    assert_eq!(zip.len(), 163, "every state_dict tensor, no optimizer state");
+    assert_eq!(
+        zip.len(),
+        163,
+        "every state_dict tensor, no optimizer state"
+    );
     assert_eq!(
         zip.keys().collect::<Vec<_>>(),
         legacy.keys().collect::<Vec<_>>()
@@ -60,14 +67,22 @@ fn zip_checkpoint_with_optimizer_state_imports_completely() {
     let cfg = Config::from_checkpoint(&zip, "zip").unwrap();
     assert_eq!(cfg, Config::from_checkpoint(&legacy, "legacy").unwrap());
     assert_eq!(zip["seq_model.bn1.num_batches_tracked"].data, vec![1001.0]);
-    assert_eq!(legacy["seq_model.bn1.num_batches_tracked"].data, vec![1002.0]);
+    assert_eq!(
+        legacy["seq_model.bn1.num_batches_tracked"].data,
+        vec![1002.0]
+    );
     // Weights differ by at most one Adam step (lr 1e-3), and the unused block
     // batch norms, never updated, are identical.
     for (k, t) in &zip {
         let u = &legacy[k];
         assert_eq!(t.shape, u.shape, "{k}");
         if k.ends_with(".weight") && !k.contains(".bn") {
-            let d = t.data.iter().zip(&u.data).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            let d = t
+                .data
+                .iter()
+                .zip(&u.data)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0f32, f32::max);
             assert!(d <= 1.001e-3, "{k}: {d}");
         }
         if k.contains(".bn1.") && k.contains("layer") {
@@ -93,7 +108,10 @@ fn quantized_models_stay_within_their_error_bounds() {
     eprintln!("max abs error vs expected: f16 {f16:.2e}, int8 {int8:.2e}");
     assert!(f16 <= 2e-3, "f16 error {f16}");
     assert!(int8 < 0.02, "int8 error {int8}");
-    assert!(f16 < int8, "f16 ({f16}) should be more precise than int8 ({int8})");
+    assert!(
+        f16 < int8,
+        "f16 ({f16}) should be more precise than int8 ({int8})"
+    );
 }
 
 #[test]
@@ -101,7 +119,9 @@ fn quantized_files_are_smaller() {
     let size = |dtype: &str| {
         let dir = tempfile::tempdir().unwrap();
         convert("model/metachrom-mini-legacy.pth", dir.path(), dtype);
-        std::fs::metadata(dir.path().join(WEIGHTS_FILE)).unwrap().len() as f64
+        std::fs::metadata(dir.path().join(WEIGHTS_FILE))
+            .unwrap()
+            .len() as f64
     };
     let (f32b, f16b, int8b) = (size("f32"), size("f16"), size("int8"));
     assert!(f16b / f32b < 0.55, "f16 {f16b} vs f32 {f32b}");
@@ -134,7 +154,10 @@ fn one_hot_rules_hold_through_the_network() {
         8,
     );
     let rows: Vec<Vec<f32>> = out.into_iter().map(Result::unwrap).collect();
-    assert_eq!(rows[0], rows[1], "soft-masked sequence must predict as uppercase");
+    assert_eq!(
+        rows[0], rows[1],
+        "soft-masked sequence must predict as uppercase"
+    );
     assert_eq!(rows[2], rows[3], "IUPAC codes must encode as N");
     assert_eq!(rows[0], rows[4], "short sequences pad right with N");
     assert_ne!(rows[0], rows[2], "N columns change the prediction");
@@ -150,9 +173,20 @@ fn batch_size_does_not_change_results() {
         "sequences.fa",
     )
     .unwrap();
-    let seqs = || recs.iter().map(|r| (r.name.as_str(), r.sequence.as_slice()));
-    let one: Vec<_> = model.predict_sequences(seqs(), 1).into_iter().map(Result::unwrap).collect();
-    let all: Vec<_> = model.predict_sequences(seqs(), 8).into_iter().map(Result::unwrap).collect();
+    let seqs = || {
+        recs.iter()
+            .map(|r| (r.name.as_str(), r.sequence.as_slice()))
+    };
+    let one: Vec<_> = model
+        .predict_sequences(seqs(), 1)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let all: Vec<_> = model
+        .predict_sequences(seqs(), 8)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     for (a, b) in one.iter().zip(&all) {
         for (x, y) in a.iter().zip(b) {
             assert!((x - y).abs() <= 1e-6, "{x} vs {y}");
@@ -173,7 +207,9 @@ fn truncated_checkpoints_are_refused_with_the_file_named() {
             assert!(msg.contains("truncated"), "{name} cut at {cut}: {msg}");
         }
     }
-    let err = read_checkpoint(Cursor::new(b"hello"), "x.pth").unwrap_err().to_string();
+    let err = read_checkpoint(Cursor::new(b"hello"), "x.pth")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("not a PyTorch checkpoint"), "{err}");
 }
 
@@ -196,7 +232,9 @@ fn missing_key_and_wrong_shape_name_the_tensor() {
     let mut wrong = map.clone();
     let t = wrong.get_mut("seq_model.layer3.1.conv1.weight").unwrap();
     t.shape = vec![24, 12, 14];
-    let err = Config::from_checkpoint(&wrong, "ckpt.pth").unwrap_err().to_string();
+    let err = Config::from_checkpoint(&wrong, "ckpt.pth")
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         err,
         "ckpt.pth: tensor `seq_model.layer3.1.conv1.weight` has shape [24, 12, 14], expected [24, 24, 7]"
@@ -204,7 +242,8 @@ fn missing_key_and_wrong_shape_name_the_tensor() {
 
     // The unused block batch norms may be absent.
     let mut no_block_bn = map.clone();
-    no_block_bn.retain(|k, _| !(k.contains("layer") && (k.contains(".bn1.") || k.contains(".bn2."))));
+    no_block_bn
+        .retain(|k, _| !(k.contains("layer") && (k.contains(".bn1.") || k.contains(".bn2."))));
     let cfg = Config::from_checkpoint(&no_block_bn, "ckpt.pth").unwrap();
     fold_checkpoint(&cfg, &no_block_bn, "ckpt.pth").unwrap();
 }
@@ -225,7 +264,10 @@ fn convert_reports_checkpoint_errors_through_the_cli() {
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err.contains("cut.pth") && err.contains("truncated"), "{err}");
+    assert!(
+        err.contains("cut.pth") && err.contains("truncated"),
+        "{err}"
+    );
 
     let labels = dir.path().join("labels.txt");
     std::fs::write(&labels, "Glut\nNPC\n").unwrap();
@@ -252,7 +294,10 @@ fn model_directory_integrity_is_checked() {
     // Truncated weights.
     std::fs::write(&wpath, &good[..good.len() - 10]).unwrap();
     let err = read_model_dir(dir.path()).unwrap_err().to_string();
-    assert!(err.contains(WEIGHTS_FILE) && err.contains("truncated"), "{err}");
+    assert!(
+        err.contains(WEIGHTS_FILE) && err.contains("truncated"),
+        "{err}"
+    );
 
     // Same size, one byte changed.
     let mut flipped = good.clone();
@@ -268,7 +313,10 @@ fn model_directory_integrity_is_checked() {
     let manifest = std::fs::read_to_string(&mpath).unwrap();
     std::fs::write(&mpath, "{\"format\": 1}").unwrap();
     let err = read_model_dir(dir.path()).unwrap_err().to_string();
-    assert!(err.contains(MANIFEST_FILE) && err.contains("not a valid model manifest"), "{err}");
+    assert!(
+        err.contains(MANIFEST_FILE) && err.contains("not a valid model manifest"),
+        "{err}"
+    );
     std::fs::write(&mpath, manifest).unwrap();
 }
 
@@ -292,7 +340,10 @@ fn weights_file_missing_key_or_wrong_shape_is_named() {
                 Some((name, shape)) if n == *name => {
                     let data = v.data();
                     let len: usize = shape.iter().product::<usize>() * 4;
-                    (n, TensorView::new(v.dtype(), shape.clone(), &data[..len]).unwrap())
+                    (
+                        n,
+                        TensorView::new(v.dtype(), shape.clone(), &data[..len]).unwrap(),
+                    )
                 }
                 _ => (n, v),
             })
@@ -301,7 +352,10 @@ fn weights_file_missing_key_or_wrong_shape_is_named() {
     };
     let no_key = rebuild("classifier.2.bias", None);
     let err = decode_weights(&m.architecture, DType::F32, &no_key, "w.safetensors").unwrap_err();
-    assert_eq!(err.to_string(), "w.safetensors: missing tensor `classifier.2.bias`");
+    assert_eq!(
+        err.to_string(),
+        "w.safetensors: missing tensor `classifier.2.bias`"
+    );
 
     let bad_shape = rebuild("", Some(("seq_model.conv1.weight", vec![8, 4, 6])));
     let err = decode_weights(&m.architecture, DType::F32, &bad_shape, "w.safetensors").unwrap_err();
@@ -318,11 +372,18 @@ fn predict_reports_long_sequences_and_still_predicts_the_rest() {
     let fasta = dir.path().join("mixed.fa");
     let long = "A".repeat(1001);
     let ok = "ACGT".repeat(250);
-    std::fs::write(&fasta, format!(">first\n{ok}\n>too_long\n{long}\n>last\n{ok}\n")).unwrap();
+    std::fs::write(
+        &fasta,
+        format!(">first\n{ok}\n>too_long\n{long}\n>last\n{ok}\n"),
+    )
+    .unwrap();
     let o = cli(&["predict", "--model", path_str(dir.path()), path_str(&fasta)]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("too_long") && err.contains("1001 bp") && err.contains("mixed.fa"), "{err}");
+    assert!(
+        err.contains("too_long") && err.contains("1001 bp") && err.contains("mixed.fa"),
+        "{err}"
+    );
     let (_, rows) = read_tsv(&String::from_utf8(o.stdout).unwrap());
     let names: Vec<_> = rows.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(names, ["first", "last"]);
@@ -337,7 +398,10 @@ fn predict_refuses_an_empty_fasta() {
     let o = cli(&["predict", "--model", path_str(dir.path()), path_str(&fasta)]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err.contains("empty.fa") && err.contains("no FASTA records"), "{err}");
+    assert!(
+        err.contains("empty.fa") && err.contains("no FASTA records"),
+        "{err}"
+    );
     assert!(o.stdout.is_empty());
 }
 
@@ -349,6 +413,9 @@ fn info_describes_the_model() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());
     assert!(out.contains("int8-symmetric-per-output-channel"), "{out}");
-    assert!(out.contains("stages [\"2x12\", \"2x16\", \"2x24\", \"2x32\"]"), "{out}");
+    assert!(
+        out.contains("stages [\"2x12\", \"2x16\", \"2x24\", \"2x32\"]"),
+        "{out}"
+    );
     assert!(out.contains("Glut, CP, DN"), "{out}");
 }

@@ -487,6 +487,10 @@ mod tests {
         assert_eq!(cfg.res_len(), 4);
         assert_eq!(cfg.res_flat_len(), 2048);
         assert_eq!(cfg.trained_parameter_count(), 28_234_359);
+        // Folding drops 2 x 1040 BN parameters and 7936 unused block BN
+        // parameters, and gives the 4 downsample convolutions a bias (992).
+        let inference: usize = cfg.layers().iter().map(|l| l.parameters()).sum();
+        assert_eq!(inference, 28_234_359 - 2 * 1040 - 7936 + 992);
         let gmac = cfg.macs_per_window() as f64 / 1e9;
         assert!((gmac - 0.78).abs() < 0.01, "{gmac} GMAC per window");
     }

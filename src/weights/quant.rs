@@ -115,7 +115,9 @@ mod tests {
     #[test]
     fn int8_round_trip_error_within_half_a_step_or_clipping() {
         // Two rows of very different magnitude: scales are per row.
-        let w: Vec<f32> = (0..64).map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0).collect();
+        let w: Vec<f32> = (0..64)
+            .map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0)
+            .collect();
         let w2: Vec<f32> = w.iter().map(|v| v * 0.01).collect();
         let data: Vec<f32> = w.iter().chain(&w2).copied().collect();
         let (q, s) = quantize_int8(&data, 2);
@@ -135,7 +137,10 @@ mod tests {
                 let e_max = (v / max_scale).round() * max_scale - v;
                 mse_max += e_max * e_max;
             }
-            assert!(mse_ours <= mse_max + 1e-9, "row {o}: {mse_ours} > {mse_max}");
+            assert!(
+                mse_ours <= mse_max + 1e-9,
+                "row {o}: {mse_ours} > {mse_max}"
+            );
         }
     }
 
