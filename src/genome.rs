@@ -1,0 +1,194 @@
+//! Reference genome access by region, never loading a genome whole: FASTA +
+//! `.fai`, or bgzip FASTA + `.fai` + `.gzi` (noodles). The reader is any
+//! `BufRead + Seek`, so the browser can give a `File` read by slices and the CLI
+//! a file on disk.
+
+use std::io::{BufRead, BufReader, Read, Seek};
+use std::path::{Path, PathBuf};
+
+use noodles::bgzf;
+use noodles::core::{Position, Region};
+use noodles::fasta::{self, fai};
+
+use crate::error::{Error, Result};
+
+/// A seekable buffered byte source.
+pub trait BufReadSeek: BufRead + Seek {}
+impl<T: BufRead + Seek> BufReadSeek for T {}
+
+/// An indexed reference genome.
+pub struct Genome {
+    reader: fasta::io::IndexedReader<Box<dyn BufReadSeek>>,
+    contigs: Vec<(String, u64)>,
+    source_name: String,
+}
+
+impl std::fmt::Debug for Genome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Genome")
+            .field("source", &self.source_name)
+            .field("contigs", &self.contigs)
+            .finish()
+    }
+}
+
+fn read_fai<R: Read>(reader: R, name: &str) -> Result<fai::Index> {
+    fai::io::Reader::new(BufReader::new(reader))
+        .read_index()
+        .map_err(|e| Error::input(name, format!("not a valid FASTA index (.fai): {e}")))
+}
+
+fn read_gzi<R: Read>(reader: R, name: &str) -> Result<bgzf::gzi::Index> {
+    bgzf::gzi::io::Reader::new(reader)
+        .read_index()
+        .map_err(|e| Error::input(name, format!("not a valid bgzip index (.gzi): {e}")))
+}
+
+impl Genome {
+    /// Opens `path` (`.fa` or bgzip `.fa.gz`) with its indexes beside it
+    /// (`path.fai`, and `path.gzi` for bgzip).
+    pub fn open(path: &Path) -> Result<Genome> {
+        let name = path.display().to_string();
+        let open = |p: &Path| {
+            std::fs::File::open(p).map_err(|e| {
+                Error::input(p.display(), format!("{e} (needed beside the genome {name})"))
+            })
+        };
+        let with_ext = |ext: &str| PathBuf::from(format!("{}.{ext}", path.display()));
+        let mut file = open(path)?;
+        let compressed = is_gzip(&mut file).map_err(|e| Error::input(&name, e))?;
+        let fai_path = with_ext("fai");
+        let fai = open(&fai_path)?;
+        let gzi = if compressed {
+            let gzi_path = with_ext("gzi");
+            Some((open(&gzi_path)?, gzi_path.display().to_string()))
+        } else {
+            None
+        };
+        let len = file.metadata().map(|m| m.len()).ok();
+        Genome::from_readers(
+            file,
+            &name,
+            len,
+            (fai, &fai_path.display().to_string()),
+            gzi.as_ref().map(|(f, n)| (f, n.as_str())),
+        )
+    }
+
+    /// Builds a genome from readers: the FASTA (plain or bgzip, detected), its
+    /// `.fai` and, for bgzip, its `.gzi`. `len` (the FASTA's size in bytes, if
+    /// known) lets a plain FASTA be checked against its index.
+    pub fn from_readers<R: Read + Seek + 'static, F: Read, G: Read>(
+        mut fasta: R,
+        name: &str,
+        len: Option<u64>,
+        fai: (F, &str),
+        gzi: Option<(G, &str)>,
+    ) -> Result<Genome> {
+        let index = read_fai(fai.0, fai.1)?;
+        let compressed = is_gzip(&mut fasta).map_err(|e| Error::input(name, e))?;
+        let reader: Box<dyn BufReadSeek> = match (compressed, gzi) {
+            (true, Some((g, gname))) => {
+                let gzi = read_gzi(g, gname)?;
+                Box::new(bgzf::io::IndexedReader::new(fasta, gzi))
+            }
+            (true, None) => {
+                return Err(Error::input(
+                    name,
+                    "compressed FASTA without its .gzi index (compress with `bgzip` and index with `samtools faidx`)",
+                ))
+            }
+            (false, _) => {
+                if let (Some(len), Some(last)) = (len, index.as_ref().iter().max_by_key(|r| r.offset())) {
+                    let lines = last.length().div_ceil(last.line_bases().max(1));
+                    let needed = last.offset() + last.length() + lines.saturating_sub(1) * (last.line_width().get() - last.line_bases());
+                    if needed > len {
+                        return Err(Error::input(
+                            name,
+                            format!(
+                                "does not match its .fai: contig {} would end at byte {needed}, the file has {len} (re-index with `samtools faidx`)",
+                                last.name()
+                            ),
+                        ));
+                    }
+                }
+                Box::new(BufReader::new(fasta))
+            }
+        };
+        let contigs = index
+            .as_ref()
+            .iter()
+            .map(|r| (String::from_utf8_lossy(r.name()).into_owned(), r.length()))
+            .collect();
+        Ok(Genome {
+            reader: fasta::io::IndexedReader::new(reader, index),
+            contigs,
+            source_name: name.to_string(),
+        })
+    }
+
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+
+    /// Contig names and lengths, in index order.
+    pub fn contigs(&self) -> &[(String, u64)] {
+        &self.contigs
+    }
+
+    pub fn contig_length(&self, contig: &str) -> Option<u64> {
+        self.contigs.iter().find(|(n, _)| n == contig).map(|(_, l)| *l)
+    }
+
+    /// Bases of the 0-based half-open interval [start, end) of `contig`, as in
+    /// the file (case kept). Positions outside the contig read as `N`.
+    pub fn fetch(&mut self, contig: &str, start: i64, end: i64) -> Result<Vec<u8>> {
+        let len = self.contig_length(contig).ok_or_else(|| {
+            Error::input(&self.source_name, format!("no contig `{contig}`"))
+        })? as i64;
+        let want = (end - start).max(0) as usize;
+        let mut out = Vec::with_capacity(want);
+        let (lo, hi) = (start.clamp(0, len), end.clamp(0, len));
+        out.resize((lo - start).max(0) as usize, b'N');
+        if hi > lo {
+            let region = Region::new(
+                contig,
+                Position::try_from(lo as usize + 1).expect("1-based")
+                    ..=Position::try_from(hi as usize).expect("1-based"),
+            );
+            let record = self.reader.query(&region).map_err(|e| {
+                Error::input(
+                    &self.source_name,
+                    format!("cannot read {contig}:{}-{hi} ({e}); the file may be truncated or not match its index", lo + 1),
+                )
+            })?;
+            let bases = record.sequence().as_ref();
+            if bases.len() as i64 != hi - lo || !bases.iter().all(u8::is_ascii_alphabetic) {
+                return Err(Error::input(
+                    &self.source_name,
+                    format!(
+                        "{contig}:{}-{hi} reads as {} bytes that are not all bases: the FASTA does not match its .fai (re-index with `samtools faidx`)",
+                        lo + 1,
+                        bases.len()
+                    ),
+                ));
+            }
+            out.extend_from_slice(bases);
+        }
+        out.resize(want, b'N');
+        Ok(out)
+    }
+}
+
+fn is_gzip<R: Read + Seek>(r: &mut R) -> std::io::Result<bool> {
+    let mut magic = [0u8; 2];
+    let mut n = 0;
+    while n < 2 {
+        match r.read(&mut magic[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    r.seek(std::io::SeekFrom::Start(0))?;
+    Ok(n == 2 && magic == [0x1f, 0x8b])
+}
