@@ -51,7 +51,10 @@ impl Genome {
         let name = path.display().to_string();
         let open = |p: &Path| {
             std::fs::File::open(p).map_err(|e| {
-                Error::input(p.display(), format!("{e} (needed beside the genome {name})"))
+                Error::input(
+                    p.display(),
+                    format!("{e} (needed beside the genome {name})"),
+                )
             })
         };
         let with_ext = |ext: &str| PathBuf::from(format!("{}.{ext}", path.display()));
@@ -99,9 +102,11 @@ impl Genome {
                 ))
             }
             (false, _) => {
-                if let (Some(len), Some(last)) = (len, index.as_ref().iter().max_by_key(|r| r.offset())) {
-                    let lines = last.length().div_ceil(last.line_bases().max(1));
-                    let needed = last.offset() + last.length() + lines.saturating_sub(1) * (last.line_width().get() - last.line_bases());
+                if let (Some(len), Some(last)) = (len, index.as_ref().iter().max_by_key(|r| r.position())) {
+                    let bases_per_line = last.line_base_count().get();
+                    let lines = last.length().div_ceil(bases_per_line);
+                    let newline_bytes = last.line_width().get().saturating_sub(bases_per_line);
+                    let needed = last.position() + last.length() + lines.saturating_sub(1) * newline_bytes;
                     if needed > len {
                         return Err(Error::input(
                             name,
@@ -137,15 +142,19 @@ impl Genome {
     }
 
     pub fn contig_length(&self, contig: &str) -> Option<u64> {
-        self.contigs.iter().find(|(n, _)| n == contig).map(|(_, l)| *l)
+        self.contigs
+            .iter()
+            .find(|(n, _)| n == contig)
+            .map(|(_, l)| *l)
     }
 
     /// Bases of the 0-based half-open interval [start, end) of `contig`, as in
     /// the file (case kept). Positions outside the contig read as `N`.
     pub fn fetch(&mut self, contig: &str, start: i64, end: i64) -> Result<Vec<u8>> {
-        let len = self.contig_length(contig).ok_or_else(|| {
-            Error::input(&self.source_name, format!("no contig `{contig}`"))
-        })? as i64;
+        let len = self
+            .contig_length(contig)
+            .ok_or_else(|| Error::input(&self.source_name, format!("no contig `{contig}`")))?
+            as i64;
         let want = (end - start).max(0) as usize;
         let mut out = Vec::with_capacity(want);
         let (lo, hi) = (start.clamp(0, len), end.clamp(0, len));

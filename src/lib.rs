@@ -2,12 +2,17 @@
 //! et al. (PLOS Comput Biol 2022) for scoring noncoding variants, natively and
 //! in the browser.
 //!
-//! Data flows one way: inputs ([`sequences`]) -> windows ([`window`]) ->
-//! network ([`model`], weights from [`weights`]) -> scores.
+//! Data flows one way: inputs ([`sequences`], [`variants`], [`genome`]) ->
+//! windows ([`window`]) -> network ([`model`], weights from [`weights`]) ->
+//! scores ([`scores`]).
 
 pub mod error;
+pub mod genome;
 pub mod model;
+pub mod output;
+pub mod scores;
 pub mod sequences;
+pub mod variants;
 pub mod weights;
 pub mod window;
 

@@ -15,6 +15,9 @@ use brain_resnet::weights::format::{sha256_hex, write_model_dir, ModelInfo};
 use brain_resnet::weights::quant::DType;
 use brain_resnet::{Error, Model};
 
+mod cli;
+use cli::score;
+
 #[derive(Parser)]
 #[command(
     name = "brain-resnet",
@@ -62,11 +65,53 @@ enum Command {
         #[arg(long, default_value_t = 16)]
         batch: usize,
     },
+    /// Score variants: a VCF against an indexed genome FASTA, or REF/ALT sequence pairs.
+    Score {
+        /// Model directory written by `convert`.
+        #[arg(long)]
+        model: PathBuf,
+        /// Genome FASTA (`.fa` + `.fai`, or bgzip `.fa.gz` + `.fai` + `.gzi`), with --vcf.
+        #[arg(long, requires = "vcf")]
+        genome: Option<PathBuf>,
+        /// Variants, VCF (plain or bgzip; header optional), with --genome.
+        #[arg(long, requires = "genome", conflicts_with = "pairs")]
+        vcf: Option<PathBuf>,
+        /// Instead of a VCF: TSV of `name<TAB>ref_sequence<TAB>alt_sequence`.
+        #[arg(long, required_unless_present = "vcf")]
+        pairs: Option<PathBuf>,
+        /// Scores to write: ref, alt, diff, abs_diff, log_ratio, logit_diff.
+        #[arg(long, default_value = "abs_diff,log_ratio")]
+        scores: String,
+        /// Output format (vcf: the input VCF with INFO fields added).
+        #[arg(long, value_enum, default_value = "tsv")]
+        format: OutputFormat,
+        /// Reverse-complement averaging of every window's prediction.
+        #[arg(long, value_enum, default_value = "none")]
+        rc: RcMode,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Windows per inference batch.
+        #[arg(long, default_value_t = 32)]
+        batch: usize,
+    },
     /// Describe a model directory.
     Info {
         #[arg(long)]
         model: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    Tsv,
+    Vcf,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RcMode {
+    None,
+    Mean,
 }
 
 fn main() -> ExitCode {
@@ -95,6 +140,27 @@ fn main() -> ExitCode {
             batch,
         } => predict(&model, &sequences, batch),
         Command::Info { model } => info(&model),
+        Command::Score {
+            model,
+            genome,
+            vcf,
+            pairs,
+            scores,
+            format,
+            rc,
+            out,
+            batch,
+        } => score::run(score::Args {
+            model,
+            genome,
+            vcf,
+            pairs,
+            scores,
+            vcf_output: format == OutputFormat::Vcf,
+            rc_mean: rc == RcMode::Mean,
+            out,
+            batch,
+        }),
     };
     match result {
         Ok(code) => code,

@@ -55,6 +55,52 @@ pub fn encode(name: &str, seq: &[u8], window: usize) -> Result<Vec<f32>> {
     Ok(out)
 }
 
+/// 0-based index of a variant's first REF base in its window: 1-based VCF POS
+/// sits at index 499 of a 1000 bp window, i.e. the window is [POS-500, POS+500).
+pub fn variant_offset(window: usize) -> usize {
+    window / 2 - 1
+}
+
+/// Bases to fetch for a variant, relative to the window start: the window
+/// plus the REF length, enough right flank for any deletion.
+pub fn variant_fetch_len(window: usize, ref_len: usize) -> usize {
+    window + ref_len
+}
+
+/// REF and ALT windows from `flank` (genome bases from the window start, at
+/// least [`variant_fetch_len`] long). ALT replaces REF in place at `offset`:
+/// deletions pull in more right flank, insertions push it out; the window
+/// start never moves.
+pub fn allele_windows(
+    flank: &[u8],
+    offset: usize,
+    ref_len: usize,
+    alt: &[u8],
+    window: usize,
+) -> (Vec<u8>, Vec<u8>) {
+    let reference = flank[..window.min(flank.len())].to_vec();
+    let mut alternate = Vec::with_capacity(window);
+    alternate.extend_from_slice(&flank[..offset.min(flank.len())]);
+    alternate.extend_from_slice(alt);
+    alternate.extend_from_slice(&flank[(offset + ref_len).min(flank.len())..]);
+    alternate.truncate(window);
+    (reference, alternate)
+}
+
+/// Reverse complement of an encoded window, in place: positions reversed and
+/// A<->T, G<->C, which in AGCT order maps channel `c` to `3 - c`.
+pub fn reverse_complement(onehot: &mut [f32], window: usize) {
+    let (lo, hi) = onehot.split_at_mut(2 * window);
+    // Channels 0 (A) and 3 (T) swap; 1 (G) and 2 (C) swap; both reversed.
+    let (a, g) = lo.split_at_mut(window);
+    let (c, t) = hi.split_at_mut(window);
+    a.swap_with_slice(t);
+    g.swap_with_slice(c);
+    for ch in onehot.chunks_mut(window) {
+        ch.reverse();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +133,29 @@ mod tests {
             .to_string();
         assert!(err.contains("chr1_peak") && err.contains("11 bp"), "{err}");
         assert!(encode("ok", &[b'A'; 10], 10).is_ok());
+    }
+
+    #[test]
+    fn allele_windows_snv_deletion_insertion() {
+        let flank: Vec<u8> = (0..20u8).map(|i| b"ACGT"[(i % 4) as usize]).collect();
+        let w = 10;
+        let off = variant_offset(w); // 4
+        assert_eq!(off, 4);
+        let (r, a) = allele_windows(&flank, off, 1, b"T", w);
+        assert_eq!(r, b"ACGTACGTAC");
+        assert_eq!(a, b"ACGTTCGTAC");
+        // Deletion AC -> A: one more base of right flank comes in.
+        let (_, a) = allele_windows(&flank, off, 2, b"A", w);
+        assert_eq!(a, b"ACGTAGTACG");
+        // Insertion A -> ATT: right flank pushed out.
+        let (_, a) = allele_windows(&flank, off, 1, b"ATT", w);
+        assert_eq!(a, b"ACGTATTCGT");
+    }
+
+    #[test]
+    fn reverse_complement_is_the_encoding_of_the_reverse_complement() {
+        let mut enc = encode("s", b"AAGCTN", 6).unwrap();
+        reverse_complement(&mut enc, 6);
+        assert_eq!(enc, encode("rc", b"NAGCTT", 6).unwrap());
     }
 }

@@ -1,0 +1,3 @@
+//! Subcommands of the `brain-resnet` binary that need more than a few lines.
+
+pub mod score;

@@ -1,0 +1,291 @@
+//! `brain-resnet score`: variants (VCF + genome) or sequence pairs to scores.
+
+use std::collections::HashMap;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use brain_resnet::genome::Genome;
+use brain_resnet::output::{PairsWriter, TsvWriter, VcfWriter};
+use brain_resnet::scores::{score_pairs, Event, Score, ScoreOptions, Summary, VariantScorer};
+use brain_resnet::variants::vcf_reader;
+use brain_resnet::{Error, Model};
+
+enum Writer<W: Write> {
+    Tsv(TsvWriter<W>),
+    Vcf(VcfWriter<W>),
+}
+
+pub struct Args {
+    pub model: PathBuf,
+    pub genome: Option<PathBuf>,
+    pub vcf: Option<PathBuf>,
+    pub pairs: Option<PathBuf>,
+    pub scores: String,
+    pub vcf_output: bool,
+    pub rc_mean: bool,
+    pub out: Option<PathBuf>,
+    pub batch: usize,
+}
+
+/// Messages shown per status before the rest are only counted.
+const MESSAGES_PER_STATUS: usize = 10;
+
+/// Counts bytes read, for a progress bar over the input file.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn open_counting(path: &Path) -> Result<(Counting<std::fs::File>, Arc<AtomicU64>, u64), Error> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::input(&name, e))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let read = Arc::new(AtomicU64::new(0));
+    Ok((
+        Counting {
+            inner: file,
+            read: read.clone(),
+        },
+        read,
+        len,
+    ))
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    ProgressBar::new(len).with_style(
+        ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{percent}}% of the {what}, {{msg}}, ETA {{eta}}"
+        ))
+        .expect("valid template"),
+    )
+}
+
+fn output(out: &Option<PathBuf>) -> Result<Box<dyn Write>, Error> {
+    Ok(match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| Error::input(p.display(), e))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    })
+}
+
+/// Prints a user-facing message, at most `MESSAGES_PER_STATUS` per kind.
+struct Messages {
+    source: String,
+    shown: HashMap<&'static str, usize>,
+}
+
+impl Messages {
+    fn show(&mut self, bar: &ProgressBar, kind: &'static str, message: &str) {
+        let n = self.shown.entry(kind).or_default();
+        *n += 1;
+        if *n <= MESSAGES_PER_STATUS {
+            bar.suspend(|| eprintln!("{kind}: {}: {message}", self.source));
+        }
+    }
+
+    fn report_hidden(&self) {
+        for (kind, n) in &self.shown {
+            if *n > MESSAGES_PER_STATUS {
+                eprintln!(
+                    "{kind}: {}: {} more like the above not shown",
+                    self.source,
+                    n - MESSAGES_PER_STATUS
+                );
+            }
+        }
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode, Error> {
+    let scores = Score::parse_list(&args.scores).map_err(|e| Error::input("--scores", e))?;
+    let model = Model::load_dir(&args.model)?;
+    let opts = ScoreOptions {
+        rc_mean: args.rc_mean,
+        batch: args.batch,
+    };
+    match (&args.vcf, &args.genome, &args.pairs) {
+        (Some(vcf), Some(genome), None) => score_vcf(&model, vcf, genome, &scores, opts, &args),
+        (None, None, Some(pairs)) => {
+            if args.vcf_output {
+                return Err(Error::input(
+                    "--format vcf",
+                    "needs --vcf input, not --pairs",
+                ));
+            }
+            score_pair_file(&model, pairs, &scores, opts, &args.out)
+        }
+        _ => Err(Error::input(
+            "score",
+            "give --vcf VCF --genome FASTA, or --pairs PAIRS.tsv",
+        )),
+    }
+}
+
+fn score_vcf(
+    model: &Model,
+    vcf: &Path,
+    genome: &Path,
+    scores: &[Score],
+    opts: ScoreOptions,
+    args: &Args,
+) -> Result<ExitCode, Error> {
+    let genome = Genome::open(genome)?;
+    let genome_contigs: Vec<String> = genome.contigs().iter().map(|(n, _)| n.clone()).collect();
+    let vcf_name = vcf.display().to_string();
+    let (reader, read, len) = open_counting(vcf)?;
+    let items = vcf_reader(reader, &vcf_name)?;
+    let mut out = output(&args.out)?;
+    let labels = model.labels().to_vec();
+    let model_line = format!(
+        "<Name={},Dtype={},Sha256={},Rc={}>",
+        model.manifest.name,
+        model.manifest.weights.dtype,
+        model.manifest.weights.sha256,
+        if opts.rc_mean { "mean" } else { "none" }
+    );
+    let mut writer = if args.vcf_output {
+        Writer::Vcf(VcfWriter::new(&mut out, scores, &labels, &model_line))
+    } else {
+        Writer::Tsv(
+            TsvWriter::new(&mut out, scores, &labels).map_err(|e| Error::input("output", e))?,
+        )
+    };
+    let bar = bar(len, "VCF");
+    let mut messages = Messages {
+        source: vcf_name.clone(),
+        shown: HashMap::new(),
+    };
+    let start = Instant::now();
+    let mut alleles = 0usize;
+    let mut sink = |event: Event| -> Result<(), Error> {
+        if let Event::Record(rec) = &event {
+            for a in &rec.alleles {
+                alleles += 1;
+                if let Some(m) = &a.message {
+                    messages.show(&bar, a.status.as_str(), m);
+                }
+            }
+            if !rec.valid && args.vcf_output {
+                messages.show(
+                    &bar,
+                    "not_written",
+                    &format!(
+                        "line {} is not a VCF record and is left out of the VCF output",
+                        rec.line
+                    ),
+                );
+            }
+            bar.set_position(read.load(Ordering::Relaxed));
+            bar.set_message(format!(
+                "{alleles} variants, {:.0}/s",
+                alleles as f64 / start.elapsed().as_secs_f64().max(1e-9)
+            ));
+        }
+        match &mut writer {
+            Writer::Tsv(w) => w.write(&event),
+            Writer::Vcf(w) => w.write(&event),
+        }
+        .map_err(|e| Error::input("output", e))
+    };
+    let mut scorer = VariantScorer::new(model, genome, opts);
+    let result = scorer.run(items, &mut sink);
+    bar.finish_and_clear();
+    drop(writer);
+    out.flush().map_err(|e| Error::input("output", e))?;
+    messages.report_hidden();
+    let summary = result?;
+    report(&summary, &genome_contigs, start.elapsed().as_secs_f64());
+    if summary.scored() == 0 && summary.alleles() > 0 {
+        eprintln!("error: no variant could be scored (see the statuses above)");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(summary: &Summary, genome_contigs: &[String], seconds: f64) {
+    let counts: Vec<String> = summary
+        .by_status
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
+    eprintln!(
+        "scored {} of {} alleles from {} records in {seconds:.1} s ({})",
+        summary.scored(),
+        summary.alleles(),
+        summary.records,
+        counts.join(", ")
+    );
+    for (vcf, genome) in &summary.aliases {
+        eprintln!("note: VCF contig `{vcf}` read as genome contig `{genome}`");
+    }
+    if !summary.unknown_contigs.is_empty() {
+        eprintln!(
+            "warning: VCF contigs not in the genome: {} (genome has {}{})",
+            summary.unknown_contigs.join(", "),
+            genome_contigs
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            if genome_contigs.len() > 10 {
+                ", ..."
+            } else {
+                ""
+            }
+        );
+    }
+}
+
+fn score_pair_file(
+    model: &Model,
+    pairs: &Path,
+    scores: &[Score],
+    opts: ScoreOptions,
+    out: &Option<PathBuf>,
+) -> Result<ExitCode, Error> {
+    let name = pairs.display().to_string();
+    let (reader, read, len) = open_counting(pairs)?;
+    let mut out = output(out)?;
+    let mut writer = PairsWriter::new(&mut out, scores, model.labels())
+        .map_err(|e| Error::input("output", e))?;
+    let bar = bar(len, "pairs file");
+    let mut messages = Messages {
+        source: name.clone(),
+        shown: HashMap::new(),
+    };
+    let mut failed = 0;
+    let n = score_pairs(model, BufReader::new(reader), &name, opts, &mut |p| {
+        if let Some(m) = &p.message {
+            failed += 1;
+            messages.show(&bar, p.status.as_str(), m);
+        }
+        bar.set_position(read.load(Ordering::Relaxed));
+        writer.write(&p).map_err(|e| Error::input("output", e))
+    })?;
+    bar.finish_and_clear();
+    drop(writer);
+    out.flush().map_err(|e| Error::input("output", e))?;
+    messages.report_hidden();
+    eprintln!("scored {} of {n} pairs", n - failed);
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

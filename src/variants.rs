@@ -1,0 +1,398 @@
+//! VCF input, streaming, plain or bgzip; header optional (the original
+//! pipeline took headerless 5-column files).
+//!
+//! Written by hand rather than with noodles-vcf: we need only the first five
+//! columns, must accept files without a header (noodles parses records
+//! against one), must keep going past a malformed line with a per-line
+//! message, and must write each input line back verbatim with INFO added.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use crate::error::{Error, Result};
+
+/// One VCF data line, split into what scoring needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VcfRecord {
+    /// 1-based line number in the input.
+    pub line: usize,
+    /// The line as read, without its line ending.
+    pub raw: String,
+    pub chrom: String,
+    pub pos: u64,
+    pub id: String,
+    pub reference: String,
+    pub alts: Vec<String>,
+}
+
+/// A data line that cannot be read as a record, with what we could read of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidLine {
+    pub line: usize,
+    pub raw: String,
+    /// Up to the first five columns, as text (missing ones empty).
+    pub fields: [String; 5],
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VcfItem {
+    /// A `#` line (meta-information or the column header), kept for VCF output.
+    Header(String),
+    Record(VcfRecord),
+    Invalid(InvalidLine),
+}
+
+/// Streams the items of a VCF. I/O errors (a truncated bgzip file) end the
+/// stream with an error naming the file and line.
+pub struct VcfReader<R> {
+    inner: R,
+    line: usize,
+    source_name: String,
+    buf: Vec<u8>,
+    failed: bool,
+}
+
+impl<R: BufRead> VcfReader<R> {
+    pub fn new(inner: R, source_name: &str) -> Self {
+        VcfReader {
+            inner,
+            line: 0,
+            source_name: source_name.to_string(),
+            buf: vec![],
+            failed: false,
+        }
+    }
+
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+}
+
+/// Parses one data line (`line` is its number, for messages).
+pub fn parse_line(text: &str, line: usize) -> VcfItem {
+    let cols: Vec<&str> = text.split('\t').collect();
+    let mut fields: [String; 5] = Default::default();
+    for (f, c) in fields.iter_mut().zip(&cols) {
+        *f = c.to_string();
+    }
+    let invalid = |message: String| {
+        VcfItem::Invalid(InvalidLine {
+            line,
+            raw: text.to_string(),
+            fields: fields.clone(),
+            message,
+        })
+    };
+    if cols.len() < 5 {
+        return invalid(format!(
+            "{} tab-separated columns, need at least 5 (CHROM POS ID REF ALT)",
+            cols.len()
+        ));
+    }
+    let pos = match cols[1].parse::<u64>() {
+        Ok(p) if p >= 1 => p,
+        Ok(_) => return invalid("POS must be 1 or more".into()),
+        Err(_) => return invalid(format!("POS `{}` is not a number", cols[1])),
+    };
+    if cols[0].is_empty() {
+        return invalid("CHROM is empty".into());
+    }
+    if cols[3].is_empty() || cols[3] == "." {
+        return invalid("REF is empty".into());
+    }
+    VcfItem::Record(VcfRecord {
+        line,
+        raw: text.to_string(),
+        chrom: cols[0].to_string(),
+        pos,
+        id: cols[2].to_string(),
+        reference: cols[3].to_string(),
+        alts: cols[4].split(',').map(String::from).collect(),
+    })
+}
+
+impl<R: BufRead> Iterator for VcfReader<R> {
+    type Item = Result<VcfItem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            self.buf.clear();
+            match self.inner.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(Error::input(
+                        &self.source_name,
+                        format!("after line {}: {e} (is the file truncated?)", self.line),
+                    )));
+                }
+            }
+            self.line += 1;
+            while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
+                self.buf.pop();
+            }
+            let text = String::from_utf8_lossy(&self.buf).into_owned();
+            if text.trim().is_empty() {
+                continue;
+            }
+            if text.starts_with('#') {
+                return Some(Ok(VcfItem::Header(text)));
+            }
+            return Some(Ok(parse_line(&text, self.line)));
+        }
+    }
+}
+
+/// A VCF reader over any byte source, plain or bgzip (sniffed from the first
+/// bytes). Plain gzip files that are not bgzip fail at the first block with a
+/// message saying so.
+pub fn vcf_reader<R: std::io::Read + 'static>(
+    reader: R,
+    source_name: &str,
+) -> Result<VcfReader<Box<dyn BufRead>>> {
+    let mut buffered = std::io::BufReader::new(reader);
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| Error::input(source_name, e))?;
+    let inner: Box<dyn BufRead> = if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(noodles::bgzf::io::Reader::new(buffered))
+    } else {
+        Box::new(buffered)
+    };
+    Ok(VcfReader::new(inner, source_name))
+}
+
+/// Why an allele is not scored, or `Ok`/`RefMismatch` when it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Scored; REF matches the genome.
+    Ok,
+    /// Scored, but REF differs from the genome at POS.
+    RefMismatch,
+    UnknownContig,
+    PosBeyondContigEnd,
+    SymbolicAllele,
+    SpanningDeletion,
+    MissingAlt,
+    InvalidAllele,
+    InvalidRecord,
+    GenomeError,
+    InvalidSequence,
+}
+
+impl Status {
+    pub const ALL: [Status; 11] = [
+        Status::Ok,
+        Status::RefMismatch,
+        Status::UnknownContig,
+        Status::PosBeyondContigEnd,
+        Status::SymbolicAllele,
+        Status::SpanningDeletion,
+        Status::MissingAlt,
+        Status::InvalidAllele,
+        Status::InvalidRecord,
+        Status::GenomeError,
+        Status::InvalidSequence,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::RefMismatch => "ref_mismatch",
+            Status::UnknownContig => "unknown_contig",
+            Status::PosBeyondContigEnd => "pos_beyond_contig_end",
+            Status::SymbolicAllele => "symbolic_allele",
+            Status::SpanningDeletion => "spanning_deletion",
+            Status::MissingAlt => "missing_alt",
+            Status::InvalidAllele => "invalid_allele",
+            Status::InvalidRecord => "invalid_record",
+            Status::GenomeError => "genome_error",
+            Status::InvalidSequence => "invalid_sequence",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Status::Ok => "scored",
+            Status::RefMismatch => "scored, but REF does not match the genome at POS",
+            Status::UnknownContig => "CHROM is not a contig of the genome (aliases tried)",
+            Status::PosBeyondContigEnd => "REF lies past the end of its contig",
+            Status::SymbolicAllele => "symbolic ALT (<DEL>, breakends) is not scored",
+            Status::SpanningDeletion => "ALT `*` (spanning deletion) is not scored",
+            Status::MissingAlt => "ALT `.` (no alternate allele) is not scored",
+            Status::InvalidAllele => "REF or ALT holds letters other than A, C, G, T, N",
+            Status::InvalidRecord => "the line is not a valid VCF record",
+            Status::GenomeError => "the genome could not be read around this variant",
+            Status::InvalidSequence => "the sequence cannot be encoded (too long)",
+        }
+    }
+
+    /// Was the allele scored?
+    pub fn scored(self) -> bool {
+        matches!(self, Status::Ok | Status::RefMismatch)
+    }
+}
+
+/// What we can say about an ALT before touching the genome.
+pub fn classify_alt(reference: &str, alt: &str) -> Option<Status> {
+    let bases = |s: &str| s.bytes().all(|b| b"ACGTNacgtn".contains(&b));
+    if alt == "*" {
+        Some(Status::SpanningDeletion)
+    } else if alt.starts_with('<') || alt.contains('[') || alt.contains(']') {
+        Some(Status::SymbolicAllele)
+    } else if alt == "." || alt.is_empty() {
+        Some(Status::MissingAlt)
+    } else if !bases(reference) || !bases(alt) {
+        Some(Status::InvalidAllele)
+    } else {
+        None
+    }
+}
+
+/// Maps VCF contig names to the genome's, trying `chr` added or removed and
+/// the mitochondrion's names (`MT`, `M`, `chrM`, `chrMT`). Remembers answers.
+#[derive(Debug, Default)]
+pub struct ContigResolver {
+    known: Vec<String>,
+    cache: HashMap<String, Option<String>>,
+}
+
+impl ContigResolver {
+    pub fn new<I: IntoIterator<Item = String>>(genome_contigs: I) -> Self {
+        ContigResolver {
+            known: genome_contigs.into_iter().collect(),
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The genome's name for `chrom`, if any.
+    pub fn resolve(&mut self, chrom: &str) -> Option<&str> {
+        if !self.cache.contains_key(chrom) {
+            let found = self
+                .candidates(chrom)
+                .into_iter()
+                .find(|c| self.known.contains(c));
+            self.cache.insert(chrom.to_string(), found);
+        }
+        self.cache[chrom].as_deref()
+    }
+
+    fn candidates(&self, chrom: &str) -> Vec<String> {
+        let mut c = vec![chrom.to_string()];
+        let bare = chrom.strip_prefix("chr").unwrap_or(chrom);
+        if matches!(bare, "M" | "MT") {
+            c.extend(["chrM", "MT", "chrMT", "M"].map(String::from));
+        } else if chrom.starts_with("chr") {
+            c.push(bare.to_string());
+        } else {
+            c.push(format!("chr{chrom}"));
+        }
+        c
+    }
+
+    /// VCF names that were read as another genome name: (VCF, genome).
+    pub fn aliases(&self) -> Vec<(String, String)> {
+        let mut v: Vec<_> = self
+            .cache
+            .iter()
+            .filter_map(|(k, v)| {
+                v.as_ref()
+                    .filter(|g| *g != k)
+                    .map(|g| (k.clone(), g.clone()))
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// VCF names with no genome contig.
+    pub fn unknown(&self) -> Vec<String> {
+        let mut v: Vec<_> = self
+            .cache
+            .iter()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k.clone())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headerless_five_columns_and_bad_lines() {
+        let text =
+            "chr1\t10\trs1\tA\tG,T\n#comment\n\nchr1\tx\tbad\tA\tG\nchr2\t5\n1\t7\t.\tAC\tA\r\n";
+        let items: Vec<_> = VcfReader::new(text.as_bytes(), "v.vcf")
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(items.len(), 5);
+        match &items[0] {
+            VcfItem::Record(r) => {
+                assert_eq!((r.chrom.as_str(), r.pos, r.line), ("chr1", 10, 1));
+                assert_eq!(r.alts, ["G", "T"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&items[1], VcfItem::Header(h) if h == "#comment"));
+        match &items[2] {
+            VcfItem::Invalid(i) => {
+                assert_eq!(i.line, 4);
+                assert!(
+                    i.message.contains("POS `x` is not a number"),
+                    "{}",
+                    i.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        match &items[3] {
+            VcfItem::Invalid(i) => assert!(
+                i.message.contains("2 tab-separated columns"),
+                "{}",
+                i.message
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(&items[4], VcfItem::Record(r) if r.raw == "1\t7\t.\tAC\tA" && r.line == 6)
+        );
+    }
+
+    #[test]
+    fn alt_classes() {
+        assert_eq!(classify_alt("A", "G"), None);
+        assert_eq!(classify_alt("C", "<DEL>"), Some(Status::SymbolicAllele));
+        assert_eq!(
+            classify_alt("G", "G]chr2:100]"),
+            Some(Status::SymbolicAllele)
+        );
+        assert_eq!(classify_alt("G", "*"), Some(Status::SpanningDeletion));
+        assert_eq!(classify_alt("G", "."), Some(Status::MissingAlt));
+        assert_eq!(classify_alt("R", "A"), Some(Status::InvalidAllele));
+    }
+
+    #[test]
+    fn contig_aliases() {
+        let mut r = ContigResolver::new(["chr1", "chrM", "2"].map(String::from));
+        assert_eq!(r.resolve("chr1"), Some("chr1"));
+        assert_eq!(r.resolve("1"), Some("chr1"));
+        assert_eq!(r.resolve("MT"), Some("chrM"));
+        assert_eq!(r.resolve("chr2"), Some("2"));
+        assert_eq!(r.resolve("chr9"), None);
+        assert_eq!(
+            r.aliases(),
+            [("1", "chr1"), ("MT", "chrM"), ("chr2", "2")]
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+        assert_eq!(r.unknown(), ["chr9"]);
+    }
+}
