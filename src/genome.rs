@@ -21,6 +21,9 @@ pub struct Genome {
     reader: fasta::io::IndexedReader<Box<dyn BufReadSeek>>,
     contigs: Vec<(String, u64)>,
     source_name: String,
+    /// Contigs whose index entry was checked against the file's bytes, and
+    /// the error message where the check failed.
+    checked: std::collections::HashMap<String, std::result::Result<(), String>>,
 }
 
 impl std::fmt::Debug for Genome {
@@ -129,6 +132,7 @@ impl Genome {
             reader: fasta::io::IndexedReader::new(reader, index),
             contigs,
             source_name: name.to_string(),
+            checked: Default::default(),
         })
     }
 
@@ -155,6 +159,13 @@ impl Genome {
             .contig_length(contig)
             .ok_or_else(|| Error::input(&self.source_name, format!("no contig `{contig}`")))?
             as i64;
+        if !self.checked.contains_key(contig) {
+            let result = self.check_contig(contig);
+            self.checked.insert(contig.to_string(), result);
+        }
+        if let Some(Err(message)) = self.checked.get(contig) {
+            return Err(Error::input(&self.source_name, message));
+        }
         let want = (end - start).max(0) as usize;
         let mut out = Vec::with_capacity(want);
         let (lo, hi) = (start.clamp(0, len), end.clamp(0, len));
@@ -186,6 +197,69 @@ impl Genome {
         }
         out.resize(want, b'N');
         Ok(out)
+    }
+}
+
+impl Genome {
+    /// Checks a contig's `.fai` entry against the bytes it points at: a line
+    /// break just before the first base, at the end of the first line, and
+    /// after the last base. A FASTA edited after indexing, or an index of
+    /// another file, fails here rather than giving shifted bases.
+    fn check_contig(&mut self, contig: &str) -> std::result::Result<(), String> {
+        let rec = self
+            .reader
+            .index()
+            .as_ref()
+            .iter()
+            .find(|r| r.name() == contig.as_bytes())
+            .cloned()
+            .ok_or_else(|| format!("no contig `{contig}`"))?;
+        let (pos, len) = (rec.position(), rec.length());
+        let (bases, width) = (rec.line_base_count().get(), rec.line_width().get());
+        let inner = self.reader.get_mut();
+        let mut at = |offset: u64, n: usize| -> std::io::Result<Vec<u8>> {
+            inner.seek(std::io::SeekFrom::Start(offset))?;
+            let mut buf = vec![0u8; n];
+            let mut got = 0;
+            while got < n {
+                match inner.read(&mut buf[got..])? {
+                    0 => break,
+                    k => got += k,
+                }
+            }
+            buf.truncate(got);
+            Ok(buf)
+        };
+        let last = len.saturating_sub(1);
+        let last_at = pos + last / bases * width + last % bases;
+        let ok = (|| -> std::io::Result<bool> {
+            if pos == 0 || at(pos - 1, 1)? != b"\n" {
+                return Ok(false);
+            }
+            if len > bases {
+                let brk = at(pos + bases, (width - bases) as usize)?;
+                if brk.last() != Some(&b'\n') || brk.iter().any(|b| !matches!(b, b'\r' | b'\n')) {
+                    return Ok(false);
+                }
+            }
+            if len > 0 {
+                let tail = at(last_at, 2)?;
+                if !tail.first().is_some_and(u8::is_ascii_alphabetic)
+                    || tail.get(1).is_some_and(|b| !matches!(b, b'\r' | b'\n'))
+                {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })()
+        .map_err(|e| format!("cannot read contig {contig}: {e}"))?;
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "contig {contig}: the FASTA does not match its .fai (line breaks are not where the index puts them; re-index with `samtools faidx`)"
+            ))
+        }
     }
 }
 

@@ -128,7 +128,10 @@ impl<R: BufRead> Iterator for VcfReader<R> {
                     self.failed = true;
                     return Some(Err(Error::input(
                         &self.source_name,
-                        format!("after line {}: {e} (is the file truncated?)", self.line),
+                        format!(
+                            "cannot read past line {}: {e}; the file is truncated or corrupt (records up to there were read)",
+                            self.line
+                        ),
                     )));
                 }
             }

@@ -230,6 +230,13 @@ fn report(summary: &Summary, genome_contigs: &[String], seconds: f64) {
         summary.records,
         counts.join(", ")
     );
+    let mismatches = summary.by_status.get("ref_mismatch").copied().unwrap_or(0);
+    if mismatches >= 5 && mismatches * 10 > summary.scored() {
+        eprintln!(
+            "warning: REF differs from the genome for {mismatches} of {} scored alleles: is this the genome build the VCF was called on?",
+            summary.scored()
+        );
+    }
     for (vcf, genome) in &summary.aliases {
         eprintln!("note: VCF contig `{vcf}` read as genome contig `{genome}`");
     }
