@@ -118,8 +118,8 @@ fn main() {
         &model,
         genome,
         ScoreOptions {
-            rc_mean: false,
             batch: 64,
+            ..Default::default()
         },
     );
     let summary = scorer

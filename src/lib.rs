@@ -13,6 +13,8 @@ pub mod output;
 pub mod scores;
 pub mod sequences;
 pub mod variants;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 pub mod weights;
 pub mod window;
 

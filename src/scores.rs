@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 use crate::genome::Genome;
 use crate::model::Model;
@@ -112,6 +114,9 @@ pub struct ScoreOptions {
     pub rc_mean: bool,
     /// Windows per network call.
     pub batch: usize,
+    /// `(k, n)`: score only data lines whose index (0-based, in input order)
+    /// is `k` modulo `n`, for `n` parallel workers reading the same input.
+    pub shard: Option<(usize, usize)>,
 }
 
 impl Default for ScoreOptions {
@@ -119,12 +124,13 @@ impl Default for ScoreOptions {
         ScoreOptions {
             rc_mean: false,
             batch: 32,
+            shard: None,
         }
     }
 }
 
 /// One ALT of a record and what became of it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlleleResult {
     pub alt: String,
     pub status: Status,
@@ -135,7 +141,7 @@ pub struct AlleleResult {
 }
 
 /// One input data line and its alleles.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordResult {
     pub line: usize,
     pub raw: String,
@@ -152,14 +158,14 @@ pub struct RecordResult {
 }
 
 /// Items in input order, as the sink receives them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Event {
     Header(String),
     Record(RecordResult),
 }
 
 /// What a run did, for the closing report.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize)]
 pub struct Summary {
     pub records: usize,
     pub by_status: BTreeMap<&'static str, usize>,
@@ -219,6 +225,8 @@ pub struct VariantScorer<'m> {
     pending: Vec<Pending>,
     windows: Vec<f32>,
     summary: Summary,
+    /// Data lines seen so far (for sharding).
+    data_lines: usize,
 }
 
 impl<'m> VariantScorer<'m> {
@@ -232,6 +240,7 @@ impl<'m> VariantScorer<'m> {
             pending: vec![],
             windows: vec![],
             summary: Summary::default(),
+            data_lines: 0,
         }
     }
 
@@ -420,7 +429,17 @@ impl<'m> VariantScorer<'m> {
         let mut failure = None;
         for item in items {
             match item {
-                Ok(item) => self.add(item)?,
+                Ok(item) => {
+                    if !matches!(item, VcfItem::Header(_)) {
+                        self.data_lines += 1;
+                        if let Some((k, n)) = self.opts.shard {
+                            if (self.data_lines - 1) % n.max(1) != k {
+                                continue;
+                            }
+                        }
+                    }
+                    self.add(item)?
+                }
                 Err(e) => {
                     failure = Some(e);
                     break;
@@ -441,7 +460,7 @@ impl<'m> VariantScorer<'m> {
 }
 
 /// A REF/ALT sequence pair given directly (`--pairs`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PairResult {
     pub line: usize,
     pub name: String,

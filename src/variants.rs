@@ -171,7 +171,8 @@ pub fn vcf_reader<R: std::io::Read + 'static>(
 }
 
 /// Why an allele is not scored, or `Ok`/`RefMismatch` when it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Scored; REF matches the genome.
     Ok,

@@ -117,6 +117,7 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
     let opts = ScoreOptions {
         rc_mean: args.rc_mean,
         batch: args.batch,
+        shard: None,
     };
     match (&args.vcf, &args.genome, &args.pairs) {
         (Some(vcf), Some(genome), None) => score_vcf(&model, vcf, genome, &scores, opts, &args),

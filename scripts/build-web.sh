@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the static site into dist/: the page (www/), the WebAssembly module
+# (wasm-bindgen + wasm-opt), the models (converted from checkpoints by our own
+# CLI) with models/index.json, and the demo files. Serve dist/ from any static host.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+fixtures=${BRAIN_RESNET_FIXTURES:-../shared/fixtures}
+say() { printf '== %s\n' "$*" >&2; }
+
+say "building the CLI and the wasm32 (SIMD128) library"
+cargo build --release --locked
+cargo build --release --locked --lib --target wasm32-unknown-unknown --no-default-features
+
+rm -rf dist
+mkdir -p dist/pkg dist/models dist/demo
+cp -r www/. dist/
+wasm-bindgen --target web --no-typescript --out-dir dist/pkg \
+  target/wasm32-unknown-unknown/release/brain_resnet.wasm
+node_modules/.bin/wasm-opt -O3 dist/pkg/brain_resnet_bg.wasm -o dist/pkg/brain_resnet_bg.wasm
+say "wasm: $(stat -c %s dist/pkg/brain_resnet_bg.wasm) bytes after wasm-opt -O3"
+
+# Models. Until a trained model ships in models/, the fixture network (random weights)
+# is converted here, as a user converts a checkpoint; it is labelled as such.
+cli=target/release/brain-resnet
+entries=()
+for dtype in f32 int8; do
+  id="fixture-mini-random-$dtype"
+  $cli convert "$fixtures/model/metachrom-mini-legacy.pth" --labels "$fixtures/model/labels.txt" \
+    --out "dist/models/$id" --dtype "$dtype" --name "$id" \
+    --description "Test fixture with RANDOM weights: for trying the page only, its scores mean nothing biologically." 2>/dev/null
+  bytes=$(stat -c %s "dist/models/$id/weights.safetensors")
+  entries+=("{\"id\": \"$id\", \"name\": \"$id\", \"dtype\": \"$dtype\", \"bytes\": $bytes, \"random_weights\": true, \"path\": \"$id/\", \"description\": \"Test fixture network with random weights: for trying the page only; its scores mean nothing biologically.\"}")
+done
+for manifest in models/*/model.json; do
+  [ -e "$manifest" ] || continue
+  dir=$(dirname "$manifest"); id=$(basename "$dir")
+  cp -r "$dir" "dist/models/$id"
+  entries+=("$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(json.dumps({"id": sys.argv[2], "name": m["name"], "dtype": m["weights"]["dtype"], "bytes": m["weights"]["bytes"], "random_weights": False, "path": sys.argv[2] + "/", "description": m["description"]}))' "$manifest" "$id")")
+done
+( IFS=,; echo "{\"models\": [${entries[*]}]}" ) > dist/models/index.json
+
+# Demo inputs: the fixture genome (bgzip + indexes), VCF and sequences.
+cp "$fixtures/genome/genome.fa.gz" "$fixtures/genome/genome.fa.gz.fai" "$fixtures/genome/genome.fa.gz.gzi" \
+   "$fixtures/variants.vcf" "$fixtures/sequences.fa" dist/demo/
+cat > dist/demo/index.json <<'JSON'
+{"files": {"vcf": "variants.vcf", "fasta": "genome.fa.gz", "fai": "genome.fa.gz.fai", "gzi": "genome.fa.gz.gzi"}}
+JSON
+chmod -R u+w dist
+say "built dist/ ($(du -sh dist | cut -f1))"

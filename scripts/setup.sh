@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine of our kind lacks, only where it is missing:
+# the rust wasm32 target, wasm-bindgen-cli at the crate's version, node packages
+# (binaryen's wasm-opt, playwright-core), Debian's chromium and Mesa's Vulkan
+# drivers. Sourced by the README's two commands.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '== %s\n' "$*" >&2; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "installing the rust wasm32 target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$wb_version" ]; then
+  say "installing wasm-bindgen-cli $wb_version (a few minutes)"
+  cargo install wasm-bindgen-cli --version "$wb_version"
+fi
+
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ]; then
+  say "installing node packages"
+  npm ci --no-audit --no-fund
+fi
+
+if [ "${BRAIN_RESNET_NEED_BROWSER:-0}" = 1 ]; then
+  missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  dpkg -s mesa-vulkan-drivers >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers libvulkan1)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} (Debian)"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi

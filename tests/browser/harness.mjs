@@ -1,0 +1,85 @@
+// Shared browser-test harness: a static server over dist/ that records every
+// request it receives, and headless Debian Chromium driven by playwright-core.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const dist = path.join(root, 'dist');
+export const fixtures = process.env.BRAIN_RESNET_FIXTURES ?? path.resolve(root, '../shared/fixtures');
+export const outDir = path.join(root, 'target', 'browser-tests');
+
+const TYPES = {
+  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
+  '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml',
+};
+
+/** Serves dist/ on 127.0.0.1 (a free port); `requests` lists {method, url, bodyBytes}. */
+export async function startServer() {
+  if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/ is not built: run bash scripts/build-web.sh');
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    let bodyBytes = 0;
+    req.on('data', (c) => { bodyBytes += c.length; });
+    req.on('end', () => {
+      requests.push({ method: req.method, url: req.url, bodyBytes });
+      const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      let file = path.join(dist, rel);
+      if (!file.startsWith(dist)) { res.writeHead(403).end(); return; }
+      if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+      if (!fs.existsSync(file)) { res.writeHead(404).end('not found'); return; }
+      const data = fs.readFileSync(file);
+      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': data.length });
+      res.end(req.method === 'HEAD' ? undefined : data);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return { server, origin, requests };
+}
+
+/** Headless Chromium with the flags this machine needs (see shared/notes/toolchain.md). */
+export async function launch() {
+  const userDataDir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'br-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-gpu', '--enable-unsafe-webgpu',
+      `--user-data-dir=${userDataDir}`].filter((a) => !a.startsWith('--user-data-dir')),
+  });
+  return browser;
+}
+
+/** A page that records every request the browser makes for it (workers included). */
+export async function openPage(browser, origin) {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const seen = [];
+  context.on('request', (r) => seen.push({ method: r.method(), url: r.url(), post: r.postData() }));
+  // Anything not addressed to our origin is recorded and refused.
+  await context.route((url) => !url.href.startsWith(origin) && !url.protocol.startsWith('blob'), (route) => {
+    seen.push({ method: route.request().method(), url: route.request().url(), refused: true });
+    return route.abort();
+  });
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.goto(`${origin}/`);
+  await page.waitForSelector('#model-status[data-ready="true"]', { timeout: 60_000 });
+  return { context, page, seen, consoleErrors };
+}
+
+/** Parses a score TSV into {header, rows: Map(id|alt -> {status, values})}. */
+export function parseScoreTsv(text) {
+  const lines = text.trim().split('\n');
+  const header = lines[0].split('\t');
+  const rows = new Map();
+  for (const l of lines.slice(1)) {
+    const c = l.split('\t');
+    rows.set(`${c[2]}|${c[4]}|${c[0]}:${c[1]}`, { status: c[5], values: c.slice(6).map((v) => (v === '' ? null : Number(v))) });
+  }
+  return { header, rows };
+}

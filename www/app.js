@@ -1,0 +1,299 @@
+// The page: wires the controls to the API in brain-resnet.js. No data leaves the page.
+import { listModels, BrainResNet, sortGenomeFiles, SCORES } from './brain-resnet.js';
+
+const $ = (id) => document.getElementById(id);
+const PAGE_SIZE = 50;
+const state = {
+  br: null, models: [], files: {}, run: null, rows: [], view: [], page: 0,
+  sort: { key: null, dir: -1 }, score: 'abs_diff', status: '', busy: false,
+};
+window.brainResNet = state; // for tests and the curious: everything stays in this tab
+
+function message(text, kind = 'error') {
+  const div = document.createElement('div');
+  div.className = kind;
+  div.textContent = text;
+  $('messages').append(div);
+}
+function clearMessages() { $('messages').replaceChildren(); }
+function fmtBytes(n) { return n > 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(0)} kB`; }
+function setBusy(busy) {
+  state.busy = busy;
+  const ready = !!state.br && !busy;
+  $('score-button').disabled = !ready;
+  $('demo-button').disabled = !ready;
+  $('predict-button').disabled = !ready;
+  $('cancel-button').disabled = !busy;
+  $('model-select').disabled = busy;
+}
+
+async function loadModel(model) {
+  setBusy(true);
+  state.br?.cancel();
+  state.br = null;
+  $('model-status').textContent = `loading ${model.name}…`;
+  $('model-status').className = 'status';
+  $('model-progress').hidden = false;
+  $('model-note').textContent = model.description ?? '';
+  $('model-note').className = model.random_weights ? 'note warning' : 'note';
+  try {
+    state.br = await BrainResNet.load(model.url, {
+      onProgress: (p) => {
+        if (p.phase === 'download' && p.total) {
+          $('model-progress').value = p.loaded / p.total;
+          $('model-status').textContent = `downloading weights: ${fmtBytes(p.loaded)} of ${fmtBytes(p.total)}`;
+        } else if (p.phase === 'start') {
+          $('model-status').textContent = `starting ${p.total} workers…`;
+        }
+      },
+    });
+    const m = state.br.manifest;
+    $('model-status').textContent = `${m.name}: ${m.weights.dtype} weights, ${m.labels.length} profiles, ${m.genome_build}; ` +
+      `${state.br.size} workers (CPU, WebAssembly SIMD)${state.br.fromCache ? '; weights from the browser cache' : ''}`;
+    $('model-status').dataset.ready = 'true';
+  } catch (e) {
+    $('model-status').textContent = 'the model could not be loaded';
+    $('model-status').className = 'status warning';
+    message(`Model ${model.name}: ${e.message}`);
+  } finally {
+    $('model-progress').hidden = true;
+    setBusy(false);
+  }
+}
+
+function showFiles() {
+  const f = state.files;
+  const names = ['vcf', 'fasta', 'fai', 'gzi'].filter((k) => f[k]).map((k) => `${k}: ${f[k].name} (${fmtBytes(f[k].size)})`);
+  $('chosen-files').textContent = names.length ? names.join(' · ') : 'No files chosen.';
+}
+
+function addFiles(list) {
+  try {
+    Object.assign(state.files, sortGenomeFiles([...list]));
+  } catch (e) {
+    message(e.message);
+  }
+  showFiles();
+}
+
+function progress(p) {
+  $('progress-section').hidden = false;
+  $('progress').value = p.fraction ?? 0;
+  const left = p.secondsLeft == null ? '' : `, about ${Math.ceil(p.secondsLeft)} s left`;
+  $('progress-text').textContent = `${p.done} variants, ${p.perSecond.toFixed(1)} variants/s${left}`;
+}
+
+async function score(files) {
+  clearMessages();
+  setBusy(true);
+  $('results-section').hidden = true;
+  try {
+    const run = await state.br.scoreVcf(files, { rcMean: $('rc-mean').checked, onProgress: progress });
+    run.rcMean = $('rc-mean').checked;
+    state.run = run;
+    showRun(run);
+  } catch (e) {
+    message(e.message === 'cancelled' ? 'Scoring cancelled.' : e.message, e.message === 'cancelled' ? 'warn' : 'error');
+  } finally {
+    setBusy(false);
+  }
+}
+
+function showRun(run) {
+  const s = run.summary;
+  const counts = Object.entries(s.by_status).map(([k, v]) => `${k} ${v}`).join(', ');
+  $('summary').textContent = `Scored ${s.scored} of ${s.alleles} alleles from ${s.records} records in ${run.seconds.toFixed(1)} s (${counts}).`;
+  for (const [vcf, genome] of s.aliases) message(`VCF contig ${vcf} was read as genome contig ${genome}.`, 'warn');
+  if (s.unknown_contigs.length) {
+    message(`These VCF contigs are not in the genome: ${s.unknown_contigs.join(', ')}. Is the genome the build the VCF was called on (${state.br.manifest.genome_build} for this model)?`, s.scored ? 'warn' : 'error');
+  }
+  if (s.alleles && !s.scored) message('No variant could be scored: see the status column.');
+  let shown = 0;
+  for (const r of run.records) {
+    for (const a of r.alleles) {
+      if (a.message && shown++ < 20) message(`${a.status}: ${a.message}`, 'warn');
+    }
+  }
+  if (shown > 20) message(`${shown - 20} more messages: filter by status to see the records.`, 'warn');
+  state.rows = run.records.flatMap((r) => r.alleles.map((a) => ({ r, a })));
+  const statuses = [...new Set(state.rows.map((x) => x.a.status))].sort();
+  $('status-filter').replaceChildren(new Option('all', ''), ...statuses.map((s) => new Option(s, s)));
+  state.status = '';
+  state.sort = { key: null, dir: -1 };
+  state.page = 0;
+  $('results-section').hidden = false;
+  $('progress-text').textContent += ' — done';
+  $('results-section').dataset.ready = 'true';
+  refresh();
+}
+
+function scoreValue(row, i) {
+  if (!row.a.probs) return NaN;
+  const [ref, alt] = row.a.probs;
+  return SCORES[state.score](ref[i], alt[i]);
+}
+
+function refresh() {
+  let rows = state.rows;
+  if (state.status) rows = rows.filter((x) => x.a.status === state.status);
+  const { key, dir } = state.sort;
+  if (key !== null) {
+    const val = typeof key === 'number' ? (x) => scoreValue(x, key) : (x) => (key === 'pos' ? Number(x.r.pos) : (key === 'alt' || key === 'status' ? x.a[key] : x.r[key]));
+    rows = rows.map((x, i) => [val(x), i, x]).sort((p, q) => {
+      const [a, b] = [p[0], q[0]];
+      const an = typeof a === 'number' && Number.isNaN(a), bn = typeof b === 'number' && Number.isNaN(b);
+      if (an || bn) return an - bn || p[1] - q[1]; // unscored last, in input order
+      return (a < b ? -1 : a > b ? 1 : p[1] - q[1]) * (a === b ? 1 : dir);
+    }).map((t) => t[2]);
+  }
+  state.view = rows;
+  const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
+  state.page = Math.min(state.page, pages - 1);
+  renderTable(rows.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE));
+  $('page-info').textContent = `${rows.length} rows · page ${state.page + 1} of ${pages}`;
+  $('prev-page').disabled = state.page === 0;
+  $('next-page').disabled = state.page >= pages - 1;
+}
+
+function renderTable(rows) {
+  const labels = state.br.labels;
+  const cols = [['chrom', 'text'], ['pos', ''], ['id', 'text'], ['ref', 'text'], ['alt', 'text'], ['status', 'text']];
+  const head = document.createElement('tr');
+  const th = (text, key, cls) => {
+    const el = document.createElement('th');
+    el.textContent = text;
+    el.className = cls;
+    if (state.sort.key === key) el.classList.add(state.sort.dir > 0 ? 'sorted-asc' : 'sorted-desc');
+    el.onclick = () => {
+      state.sort = { key, dir: state.sort.key === key ? -state.sort.dir : (typeof key === 'number' ? -1 : 1) };
+      refresh();
+    };
+    head.append(el);
+  };
+  cols.forEach(([c, cls]) => th(c, c, cls));
+  labels.forEach((l, i) => th(`${state.score}:${l}`, i, ''));
+  $('results-table').tHead.replaceChildren(head);
+  const body = document.createDocumentFragment();
+  for (const x of rows) {
+    const tr = document.createElement('tr');
+    const cells = [x.r.chrom, x.r.pos, x.r.id, x.r.reference, x.a.alt, x.a.status];
+    cells.forEach((c, j) => {
+      const td = document.createElement('td');
+      td.textContent = c;
+      td.className = cols[j][1];
+      if (j === 5) td.classList.add(x.a.probs ? 'status-ok' : 'status-bad');
+      tr.append(td);
+    });
+    labels.forEach((_, i) => {
+      const td = document.createElement('td');
+      const v = scoreValue(x, i);
+      td.textContent = Number.isNaN(v) ? '' : v.toPrecision(4);
+      tr.append(td);
+    });
+    body.append(tr);
+  }
+  $('results-table').tBodies[0].replaceChildren(body);
+}
+
+async function download(format) {
+  try {
+    const text = await state.br.format(format, state.run.events, 'abs_diff,log_ratio', state.run.rcMean);
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type: format === 'tsv' ? 'text/tab-separated-values' : 'text/plain' }));
+    a.download = format === 'tsv' ? 'brain-resnet-scores.tsv' : 'brain-resnet-scores.vcf';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  } catch (e) {
+    message(`Download: ${e.message}`);
+  }
+}
+
+async function demoFiles() {
+  const get = async (name) => {
+    const res = await fetch(new URL(`demo/${name}`, document.baseURI));
+    if (!res.ok) throw new Error(`demo file ${name} is missing (${res.status})`);
+    return new File([await res.blob()], name);
+  };
+  const index = await (await fetch(new URL('demo/index.json', document.baseURI))).json();
+  const files = {};
+  for (const [k, name] of Object.entries(index.files)) files[k] = await get(name);
+  return files;
+}
+
+async function predict() {
+  clearMessages();
+  let text = $('fasta-text').value;
+  const file = $('fasta-file').files[0];
+  if (!text.trim() && file) text = await file.text();
+  if (!text.trim()) { message('Paste FASTA sequences or choose a FASTA file.'); return; }
+  setBusy(true);
+  try {
+    const rows = await state.br.predictFasta(text);
+    const labels = state.br.labels;
+    const head = document.createElement('tr');
+    ['name', ...labels].forEach((h) => { const el = document.createElement('th'); el.textContent = h; head.append(el); });
+    $('predictions-table').tHead.replaceChildren(head);
+    const body = document.createDocumentFragment();
+    for (const r of rows) {
+      if (r.error) { message(r.error); continue; }
+      const tr = document.createElement('tr');
+      [r.name, ...r.probs.map((p) => p.toPrecision(4))].forEach((c, j) => {
+        const td = document.createElement('td'); td.textContent = c; if (j === 0) td.className = 'text'; tr.append(td);
+      });
+      body.append(tr);
+    }
+    $('predictions-table').tBodies[0].replaceChildren(body);
+    $('predictions-section').hidden = false;
+  } catch (e) {
+    message(e.message);
+  } finally {
+    setBusy(false);
+  }
+}
+
+function wire() {
+  for (const [tab, panel] of [['tab-variants', 'variants-panel'], ['tab-sequences', 'sequences-panel']]) {
+    $(tab).onclick = () => {
+      document.querySelectorAll('.tab').forEach((t) => t.classList.toggle('active', t.id === tab));
+      $('variants-panel').hidden = panel !== 'variants-panel';
+      $('sequences-panel').hidden = panel !== 'sequences-panel';
+    };
+  }
+  $('vcf-input').onchange = (e) => addFiles(e.target.files);
+  $('genome-input').onchange = (e) => addFiles(e.target.files);
+  const zone = $('drop-zone');
+  zone.ondragover = (e) => { e.preventDefault(); zone.classList.add('over'); };
+  zone.ondragleave = () => zone.classList.remove('over');
+  zone.ondrop = (e) => { e.preventDefault(); zone.classList.remove('over'); addFiles(e.dataTransfer.files); };
+  $('score-button').onclick = () => score(state.files);
+  $('demo-button').onclick = async () => {
+    try { await score(await demoFiles()); } catch (e) { message(e.message); }
+  };
+  $('cancel-button').onclick = () => state.br?.cancel();
+  $('predict-button').onclick = predict;
+  $('score-select').replaceChildren(...Object.keys(SCORES).map((s) => new Option(s, s, s === state.score, s === state.score)));
+  $('score-select').onchange = (e) => { state.score = e.target.value; refresh(); };
+  $('status-filter').onchange = (e) => { state.status = e.target.value; state.page = 0; refresh(); };
+  $('prev-page').onclick = () => { state.page--; refresh(); };
+  $('next-page').onclick = () => { state.page++; refresh(); };
+  $('download-tsv').onclick = () => download('tsv');
+  $('download-vcf').onclick = () => download('vcf');
+  $('model-select').onchange = (e) => loadModel(state.models[e.target.selectedIndex]);
+}
+
+async function main() {
+  wire();
+  try {
+    state.models = await listModels();
+  } catch (e) {
+    $('model-status').textContent = 'no models found';
+    message(e.message);
+    return;
+  }
+  $('model-select').replaceChildren(...state.models.map((m) => new Option(`${m.name} (${m.dtype}, ${fmtBytes(m.bytes)})`)));
+  if (state.models.length) await loadModel(state.models[0]);
+}
+
+main();

@@ -1,0 +1,242 @@
+// Brain-ResNet in the browser: the JavaScript API (an ES module; other pages can use it).
+//
+//   import { listModels, BrainResNet, sortGenomeFiles } from './brain-resnet.js';
+//   const models = await listModels();                  // from models/index.json
+//   const br = await BrainResNet.load(models[0].url, { onProgress });
+//   const rows = await br.predictFasta('>s\nACGT...');
+//   const run = await br.scoreVcf({ vcf, fasta, fai, gzi }, { rcMean: false, onProgress });
+//   const tsv = await br.format('tsv', run.events, 'abs_diff,log_ratio');
+//   br.cancel();                                         // stops a run at once
+//
+// Everything runs in Web Workers on this machine. The only requests are GETs of this
+// site's own files: the worker and WebAssembly module, model.json, weights.safetensors
+// (kept in the Cache API, so a second visit needs no download).
+
+const CACHE = 'brain-resnet-weights-v1';
+
+/** Models listed in `models/index.json`: [{id, name, description, dtype, bytes, url}]. */
+export async function listModels(base = new URL('./models/', import.meta.url)) {
+  const res = await fetch(new URL('index.json', base));
+  if (!res.ok) throw new Error(`cannot read the model list (${res.status} ${res.statusText})`);
+  const index = await res.json();
+  return index.models.map((m) => ({ ...m, url: new URL(m.path, base).href }));
+}
+
+async function fetchWithProgress(url, expectedBytes, onProgress) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`cannot download ${url} (${res.status} ${res.statusText})`);
+  const total = Number(res.headers.get('content-length')) || expectedBytes || 0;
+  const reader = res.body.getReader();
+  const parts = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    received += value.length;
+    onProgress?.({ phase: 'download', loaded: received, total });
+  }
+  const out = new Uint8Array(received);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out.buffer;
+}
+
+/** Weights from the Cache API when present (keyed by URL and SHA-256), else downloaded and cached. */
+async function loadWeights(url, manifest, onProgress) {
+  const key = `${url}?sha256=${manifest.weights.sha256}`;
+  let cache = null;
+  try { cache = await caches.open(CACHE); } catch { /* no Cache API (e.g. file://): download */ }
+  if (cache) {
+    const hit = await cache.match(key);
+    if (hit) {
+      const buf = await hit.arrayBuffer();
+      onProgress?.({ phase: 'cache', loaded: buf.byteLength, total: buf.byteLength });
+      return { buffer: buf, fromCache: true };
+    }
+  }
+  const buffer = await fetchWithProgress(url, manifest.weights.bytes, onProgress);
+  if (cache) {
+    try { await cache.put(key, new Response(buffer.slice(0))); } catch { /* quota: run uncached */ }
+  }
+  return { buffer, fromCache: false };
+}
+
+class Worker1 {
+  constructor() {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.pending = new Map();
+    this.next = 1;
+    this.worker.onmessage = (e) => {
+      const { id, type } = e.data;
+      const p = this.pending.get(id);
+      if (!p) return;
+      if (type === 'batch') { p.onBatch?.(e.data.batch); return; }
+      this.pending.delete(id);
+      if (type === 'error') p.reject(new Error(e.data.message)); else p.resolve(e.data);
+    };
+    this.worker.onerror = (e) => {
+      for (const p of this.pending.values()) p.reject(new Error(`worker failed: ${e.message}`));
+      this.pending.clear();
+    };
+  }
+  call(type, payload = {}, onBatch = null) {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onBatch });
+      this.worker.postMessage({ id, type, ...payload });
+    });
+  }
+  terminate(reason) {
+    this.worker.terminate();
+    for (const p of this.pending.values()) p.reject(new Error(reason));
+    this.pending.clear();
+  }
+}
+
+/** Sorts dropped or chosen files into {vcf, fasta, fai, gzi}; throws on what it cannot place. */
+export function sortGenomeFiles(files) {
+  const out = {};
+  for (const f of files) {
+    const n = f.name.toLowerCase();
+    if (n.endsWith('.fai')) out.fai = f;
+    else if (n.endsWith('.gzi')) out.gzi = f;
+    else if (/\.(vcf|vcf\.gz|vcf\.bgz)$/.test(n)) out.vcf = f;
+    else if (/\.(fa|fasta|fna|fa\.gz|fasta\.gz|fna\.gz|fa\.bgz)$/.test(n)) out.fasta = f;
+    else throw new Error(`${f.name}: not a VCF (.vcf, .vcf.gz), FASTA (.fa, .fa.gz) or index (.fai, .gzi)`);
+  }
+  return out;
+}
+
+export class BrainResNet {
+  /**
+   * Loads the model at `url` (a directory with model.json) into a pool of workers.
+   * `workers` defaults to navigator.hardwareConcurrency, at most 4.
+   */
+  static async load(url, { workers, onProgress } = {}) {
+    const base = url.endsWith('/') ? url : `${url}/`;
+    const res = await fetch(new URL('model.json', base));
+    if (!res.ok) throw new Error(`cannot read ${base}model.json (${res.status} ${res.statusText})`);
+    const manifestText = await res.text();
+    const manifest = JSON.parse(manifestText);
+    const { buffer, fromCache } = await loadWeights(new URL(manifest.weights.file, base).href, manifest, onProgress);
+    const n = Math.max(1, Math.min(workers ?? navigator.hardwareConcurrency ?? 2, 4));
+    const br = new BrainResNet(manifest, manifestText, buffer, n);
+    br.fromCache = fromCache;
+    onProgress?.({ phase: 'start', loaded: 0, total: n });
+    await br.#startPool();
+    return br;
+  }
+
+  constructor(manifest, manifestText, weights, n) {
+    this.manifest = manifest;
+    this.manifestText = manifestText;
+    this.weights = weights;
+    this.size = n;
+    this.pool = [];
+  }
+
+  get labels() { return this.manifest.labels; }
+
+  async #startPool() {
+    this.pool = Array.from({ length: this.size }, () => new Worker1());
+    try {
+      await Promise.all(this.pool.map((w) => w.call('load', { manifest: this.manifestText, weights: this.weights.slice(0) })));
+    } catch (e) {
+      this.pool.forEach((w) => w.terminate('model failed to load'));
+      this.pool = [];
+      throw e;
+    }
+  }
+
+  async #ensurePool() {
+    if (this.pool.length === 0) await this.#startPool();
+  }
+
+  /** Stops whatever runs now; the next call starts fresh workers. */
+  cancel() {
+    this.pool.forEach((w) => w.terminate('cancelled'));
+    this.pool = [];
+  }
+
+  /** Predicts FASTA text: [{name, probs: number[31]} | {name, error}]. */
+  async predictFasta(text) {
+    await this.#ensurePool();
+    return (await this.pool[0].call('predict', { text })).rows;
+  }
+
+  /**
+   * Scores a VCF against a genome; the files are read in the workers, by slices.
+   * onProgress({done, fraction, perSecond, secondsLeft}) is called as batches come.
+   * Resolves to {events (headers and records, in input order), summary}.
+   */
+  async scoreVcf({ vcf, fasta, fai, gzi }, { rcMean = false, onProgress } = {}) {
+    if (!vcf) throw new Error('choose a VCF file');
+    if (!fasta) throw new Error('choose the genome FASTA (.fa or bgzip .fa.gz)');
+    if (!fai) throw new Error(`choose the FASTA index ${fasta.name}.fai beside the genome`);
+    if (/\.(gz|bgz)$/i.test(fasta.name) && !gzi) throw new Error(`choose the bgzip index ${fasta.name}.gzi beside the genome`);
+    await this.#ensurePool();
+    const started = performance.now();
+    const n = this.pool.length;
+    const shardFraction = new Array(n).fill(0);
+    const records = [];
+    let headers = [];
+    let done = 0;
+    const runs = this.pool.map((w, k) => w.call('score', {
+      vcf, fasta, fai, gzi: gzi ?? null,
+      options: { rc_mean: rcMean, shard: k, shards: n },
+    }, (batch) => {
+      for (const ev of batch.events) {
+        if (ev.Header !== undefined) { if (k === 0) headers.push(ev.Header); } else { records.push(ev.Record); done += ev.Record.alleles.length; }
+      }
+      shardFraction[k] = batch.bytes_total ? batch.bytes_read / batch.bytes_total : 1;
+      const fraction = Math.min(...shardFraction);
+      const secs = (performance.now() - started) / 1000;
+      const perSecond = done / Math.max(secs, 1e-3);
+      onProgress?.({ done, fraction, perSecond, secondsLeft: fraction > 0 ? secs * (1 - fraction) / fraction : null });
+    }));
+    const results = await Promise.all(runs);
+    records.sort((a, b) => a.line - b.line);
+    const summary = mergeSummaries(results.map((r) => r.summary));
+    const events = [...headers.map((h) => ({ Header: h })), ...records.map((r) => ({ Record: r }))];
+    return { events, records, summary, seconds: (performance.now() - started) / 1000 };
+  }
+
+  /** Formats results exactly as `brain-resnet score` does: format 'tsv' or 'vcf'. */
+  async format(format, events, scores = 'abs_diff,log_ratio', rcMean = false) {
+    await this.#ensurePool();
+    const m = this.manifest;
+    const modelLine = `<Name=${m.name},Dtype=${m.weights.dtype},Sha256=${m.weights.sha256},Rc=${rcMean ? 'mean' : 'none'}>`;
+    return (await this.pool[0].call('format', { format, events, labels: this.labels, scores, modelLine })).text;
+  }
+}
+
+function mergeSummaries(list) {
+  const out = { records: 0, by_status: {}, aliases: [], unknown_contigs: [] };
+  const aliases = new Set();
+  const unknown = new Set();
+  for (const s of list) {
+    out.records += s.records;
+    for (const [k, v] of Object.entries(s.by_status)) out.by_status[k] = (out.by_status[k] ?? 0) + v;
+    for (const a of s.aliases) aliases.add(JSON.stringify(a));
+    for (const u of s.unknown_contigs) unknown.add(u);
+  }
+  out.aliases = [...aliases].map((a) => JSON.parse(a)).sort();
+  out.unknown_contigs = [...unknown].sort();
+  out.scored = (out.by_status.ok ?? 0) + (out.by_status.ref_mismatch ?? 0);
+  out.alleles = Object.values(out.by_status).reduce((a, b) => a + b, 0);
+  return out;
+}
+
+/** The score definitions, as in the Rust core (src/scores.rs), for display. */
+export const SCORES = {
+  ref: (r, a) => r,
+  alt: (r, a) => a,
+  diff: (r, a) => a - r,
+  abs_diff: (r, a) => Math.abs(a - r),
+  log_ratio: (r, a) => Math.log(clamp(r) / clamp(a)),
+  logit_diff: (r, a) => logit(a) - logit(r),
+};
+const EPS = 1e-7;
+function clamp(p) { return Math.min(Math.max(p, EPS), 1 - EPS); }
+function logit(p) { const q = clamp(p); return Math.log(q / (1 - q)); }

@@ -1,0 +1,40 @@
+// One Web Worker = one model instance (WebAssembly). Requests come as
+// {id, type, ...}; answers go back as {id, type: 'result' | 'error' | 'batch', ...}.
+// User files arrive as File objects and are read here, by slices (FileReaderSync).
+import init, { Engine, format_results } from './pkg/brain_resnet.js';
+
+let engine = null;
+const ready = init();
+
+function reply(id, type, payload) {
+  postMessage({ id, type, ...payload });
+}
+
+self.onmessage = async (event) => {
+  const m = event.data;
+  try {
+    await ready;
+    switch (m.type) {
+      case 'load':
+        engine = new Engine(m.manifest, new Uint8Array(m.weights));
+        reply(m.id, 'result', { labels: engine.labels() });
+        break;
+      case 'predict':
+        reply(m.id, 'result', { rows: engine.predict_fasta(m.text) });
+        break;
+      case 'score': {
+        const summary = engine.score_vcf(m.vcf, m.fasta, m.fai, m.gzi ?? undefined, m.options,
+          (batch) => reply(m.id, 'batch', { batch }));
+        reply(m.id, 'result', { summary });
+        break;
+      }
+      case 'format':
+        reply(m.id, 'result', { text: format_results(m.format, m.events, m.labels, m.scores, m.modelLine) });
+        break;
+      default:
+        throw new Error(`unknown request ${m.type}`);
+    }
+  } catch (e) {
+    reply(m.id, 'error', { message: String(e?.message ?? e) });
+  }
+};
