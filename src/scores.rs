@@ -401,8 +401,8 @@ impl<'m> VariantScorer<'m> {
         for mut p in self.pending.drain(..) {
             if let Event::Record(rec) = &mut p.event {
                 self.summary.records += 1;
-                for (allele, w) in rec.alleles.iter_mut().zip(&p.alt_windows) {
-                    if let (Some(r), Some(a)) = (p.ref_window, w) {
+                for (i, allele) in rec.alleles.iter_mut().enumerate() {
+                    if let (Some(r), Some(Some(a))) = (p.ref_window, p.alt_windows.get(i)) {
                         allele.probs = Some((row(r), row(*a)));
                     }
                     *self

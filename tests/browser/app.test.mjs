@@ -1,0 +1,178 @@
+// The page in headless Chromium: demo and fixture runs equal the CLI's output,
+// downloads, error messages, and every request the page makes (privacy).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startServer, launch, openPage, parseScoreTsv, root, dist, fixtures, outDir } from './harness.mjs';
+
+let srv, browser, session;
+const cli = path.join(root, 'target/release/brain-resnet');
+const f32Model = path.join(dist, 'models/fixture-mini-random-f32');
+
+before(async () => {
+  fs.mkdirSync(outDir, { recursive: true });
+  srv = await startServer();
+  browser = await launch();
+  session = await openPage(browser, srv.origin);
+});
+
+after(async () => {
+  await browser?.close();
+  srv?.server.close();
+});
+
+function cliScores(vcf, genome) {
+  return execFileSync(cli, ['score', '--model', f32Model, '--genome', genome, '--vcf', vcf], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+}
+
+async function downloadText(page, button) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+  return fs.readFileSync(await download.path(), 'utf8');
+}
+
+function assertSameScores(pageTsv, cliTsv) {
+  const a = parseScoreTsv(pageTsv);
+  const b = parseScoreTsv(cliTsv);
+  assert.deepEqual(a.header, b.header);
+  assert.equal(a.rows.size, b.rows.size);
+  let worst = 0;
+  for (const [key, row] of b.rows) {
+    const other = a.rows.get(key);
+    assert.ok(other, `page lacks row ${key}`);
+    assert.equal(other.status, row.status, key);
+    row.values.forEach((v, i) => {
+      if (v === null) assert.equal(other.values[i], null, key);
+      else worst = Math.max(worst, Math.abs(v - other.values[i]));
+    });
+  }
+  assert.ok(worst <= 1e-5, `max difference ${worst}`);
+  return worst;
+}
+
+async function runAndWait(page, trigger) {
+  await page.evaluate(() => { document.getElementById('results-section').dataset.ready = ''; document.getElementById('messages').replaceChildren(); });
+  await trigger();
+  await page.waitForFunction(() => document.getElementById('results-section').dataset.ready === 'true'
+    || document.querySelector('#messages .error'), null, { timeout: 120_000 });
+}
+
+test('the demo scores like the CLI, and the TSV download equals the CLI output', async () => {
+  const { page } = session;
+  await runAndWait(page, () => page.click('#demo-button'));
+  assert.match(await page.textContent('#summary'), /Scored 12 of 16 alleles from 15 records/);
+  const tsv = await downloadText(page, '#download-tsv');
+  const expected = cliScores(path.join(fixtures, 'variants.vcf'), path.join(fixtures, 'genome/genome.fa.gz'));
+  assertSameScores(tsv, expected);
+  // Same rows in the same order, same empty cells; numbers differ only in the last
+  // f32 bits (wasm and native sum in different orders), within the 1e-5 above.
+  const cols = (text) => text.trim().split('\n').map((l) => l.split('\t').slice(0, 6).join('\t'));
+  assert.deepEqual(cols(tsv), cols(expected));
+  const vcf = await downloadText(page, '#download-vcf');
+  assert.match(vcf, /##INFO=<ID=BR_abs_diff,Number=\.,Type=Float/);
+  assert.equal(vcf.split('\n').filter((l) => l && !l.startsWith('#')).length, 15);
+  await page.screenshot({ path: path.join(outDir, 'demo.png'), fullPage: true });
+});
+
+test('the fixture VCF and bgzip genome chosen through file inputs score like the CLI', async () => {
+  const { page } = session;
+  await page.setInputFiles('#vcf-input', path.join(fixtures, 'variants.vcf'));
+  await page.setInputFiles('#genome-input', ['genome.fa.gz', 'genome.fa.gz.fai', 'genome.fa.gz.gzi'].map((f) => path.join(fixtures, 'genome', f)));
+  await runAndWait(page, () => page.click('#score-button'));
+  const tsv = await downloadText(page, '#download-tsv');
+  assertSameScores(tsv, cliScores(path.join(fixtures, 'variants.vcf'), path.join(fixtures, 'genome/genome.fa.gz')));
+  // Sorting by a score column and filtering by status work on the table.
+  await page.selectOption('#status-filter', 'ok');
+  assert.match(await page.textContent('#page-info'), /^11 rows/);
+  await page.click('#results-table th:nth-child(7)');
+  const first = await page.$$eval('#results-table tbody tr td:nth-child(7)', (tds) => tds.map((t) => Number(t.textContent)));
+  assert.deepEqual(first, [...first].sort((a, b) => b - a), 'sorted descending by abs_diff:Glut');
+  await page.selectOption('#status-filter', '');
+});
+
+test('a malformed VCF reports its bad lines and still scores the good ones', async () => {
+  const { page } = session;
+  const bad = path.join(outDir, 'malformed.vcf');
+  fs.writeFileSync(bad, 'chr1\t5001\tgood\tT\tC\nchr1\t5001\ttoo_few\tT\nchr1\tfive\tnot_a_number\tT\tC\n');
+  await page.setInputFiles('#vcf-input', bad);
+  await page.setInputFiles('#genome-input', ['genome.fa.gz', 'genome.fa.gz.fai', 'genome.fa.gz.gzi'].map((f) => path.join(fixtures, 'genome', f)));
+  await runAndWait(page, () => page.click('#score-button'));
+  const text = await page.textContent('#messages');
+  assert.match(text, /line 2: 4 tab-separated columns/);
+  assert.match(text, /line 3: POS `five` is not a number/);
+  assert.match(await page.textContent('#summary'), /Scored 1 of 3 alleles/);
+});
+
+test('a genome whose contigs match none of the VCF\'s says so', async () => {
+  const { page } = session;
+  const dir = path.join(outDir, 'other-genome');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'other.fa'), `>scaffold_1\n${'ACGT'.repeat(500)}\n`);
+  fs.writeFileSync(path.join(dir, 'other.fa.fai'), 'scaffold_1\t2000\t12\t2000\t2001\n');
+  await page.setInputFiles('#vcf-input', path.join(fixtures, 'variants.vcf'));
+  await page.setInputFiles('#genome-input', [path.join(dir, 'other.fa'), path.join(dir, 'other.fa.fai')]);
+  await runAndWait(page, () => page.click('#score-button'));
+  const errors = await page.$$eval('#messages .error', (els) => els.map((e) => e.textContent).join('\n'));
+  assert.match(errors, /not in the genome: 1, MT, chr1, chr2, chr9/);
+  assert.match(errors, /No variant could be scored/);
+});
+
+test('pasted sequences predict like the CLI', async () => {
+  const { page } = session;
+  await page.click('#tab-sequences');
+  await page.fill('#fasta-text', fs.readFileSync(path.join(fixtures, 'sequences.fa'), 'utf8'));
+  await page.click('#predict-button');
+  await page.waitForSelector('#predictions-section:not([hidden])');
+  const rows = await page.evaluate(() => window.brainResNet.br.predictFasta(document.getElementById('fasta-text').value));
+  const expected = fs.readFileSync(path.join(fixtures, 'expected/sequences-mini.tsv'), 'utf8').trim().split('\n').slice(1)
+    .map((l) => l.split('\t'));
+  assert.equal(rows.length, expected.length);
+  let worst = 0;
+  rows.forEach((r, i) => {
+    assert.equal(r.name, expected[i][0]);
+    r.probs.forEach((p, j) => { worst = Math.max(worst, Math.abs(p - Number(expected[i][j + 1]))); });
+  });
+  assert.ok(worst <= 1e-5, `max error ${worst}`);
+  await page.click('#tab-variants');
+});
+
+test('every request of the whole session is a same-origin GET of a static asset', async () => {
+  const { seen, consoleErrors } = session;
+  const assets = new Set();
+  const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => {
+    const p = path.join(d, e.name);
+    if (e.isDirectory()) walk(p); else assets.add(`/${path.relative(dist, p).split(path.sep).join('/')}`);
+  });
+  walk(dist);
+  assets.add('/');
+  assert.ok(seen.length > 10, `recorded ${seen.length} requests`);
+  for (const r of [...seen, ...srv.requests.map((q) => ({ ...q, url: srv.origin + q.url }))]) {
+    assert.ok(!r.refused, `refused request to another origin: ${r.url}`);
+    if (r.url.startsWith('blob:')) continue; // local object URLs of downloads, never on the network
+    const u = new URL(r.url);
+    assert.equal(u.origin, srv.origin, `other origin: ${r.url}`);
+    assert.equal(r.method, 'GET', `${r.method} ${r.url}`);
+    assert.equal(u.search, '', `query string: ${r.url}`);
+    assert.ok(!r.post && !r.bodyBytes, `request body: ${r.url}`);
+    assert.ok(assets.has(u.pathname), `not a static asset of dist/: ${u.pathname}`);
+  }
+  fs.writeFileSync(path.join(outDir, 'requests.json'), JSON.stringify(seen, null, 1));
+  assert.deepEqual(consoleErrors.filter((e) => !/favicon/.test(e)), []);
+});
+
+test('tampered weights are refused with a message', async () => {
+  const context = await browser.newContext();
+  await context.route('**/weights.safetensors', async (route) => {
+    const res = await route.fetch();
+    const body = Buffer.from(await res.body());
+    body[body.length - 1] ^= 1;
+    await route.fulfill({ response: res, body });
+  });
+  const page = await context.newPage();
+  await page.goto(`${srv.origin}/`);
+  await page.waitForSelector('#messages .error', { timeout: 60_000 });
+  assert.match(await page.textContent('#messages'), /SHA-256 .* does not match model\.json .*refusing to run/);
+  assert.equal(await page.isDisabled('#score-button'), true);
+  await context.close();
+});
