@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test of the project on a fresh machine of our kind (Debian 12, Rust
-# by rustup): installs what is missing, then the Rust tests against
-# ../shared/fixtures and the wasm32 (SIMD128) build of the library.
+# Runs every test of the project on a fresh machine of our kind (Debian 12, Rust by
+# rustup, Node): installs what is missing (scripts/setup.sh), then the Rust tests on
+# ../shared/fixtures, the wasm32 + SIMD128 build, and the browser tests in headless
+# Chromium (which include the 100,000-variant page benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export BRAIN_RESNET_NEED_BROWSER=1
+source scripts/setup.sh
 
 step() { printf '\n== %s\n' "$*"; }
-
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  step "installing the rust wasm32 target"
-  rustup target add wasm32-unknown-unknown
-fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -18,7 +16,10 @@ cargo fmt --all -- --check
 step "cargo test (fixtures from ${BRAIN_RESNET_FIXTURES:-../shared/fixtures})"
 cargo test --locked
 
-step "library for wasm32-unknown-unknown with SIMD128 (.cargo/config.toml)"
-cargo build --locked --lib --target wasm32-unknown-unknown --no-default-features --release
+step "web build: wasm32 + SIMD128 library, wasm-bindgen, wasm-opt, models, demo (dist/)"
+bash scripts/build-web.sh
+
+step "browser tests (playwright-core + /usr/bin/chromium, headless)"
+node --test --test-concurrency=1 tests/browser/
 
 step "all tests passed"
