@@ -12,6 +12,7 @@ pub mod model;
 pub mod output;
 pub mod scores;
 pub mod sequences;
+pub mod stats;
 pub mod variants;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
