@@ -6,6 +6,7 @@
 //! windows ([`window`]) -> network ([`model`], weights from [`weights`]) ->
 //! scores ([`scores`]).
 
+pub mod analysis;
 pub mod error;
 pub mod genome;
 pub mod model;

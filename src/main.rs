@@ -95,6 +95,21 @@ enum Command {
         #[arg(long, default_value_t = 32)]
         batch: usize,
     },
+    /// The paper's analyses of one profile: enrichment, direction, constraint, selection (JSON).
+    Analyze {
+        /// A TSV written by `brain-resnet score` (with abs_diff, and log_ratio for direction).
+        #[arg(long)]
+        scores: PathBuf,
+        /// TSV keyed by `id` (or chrom pos ref alt) with any of label, ref_reads, alt_reads, gerp, maf, p_value, pip.
+        #[arg(long)]
+        annotations: PathBuf,
+        /// Profile label, e.g. Glut.
+        #[arg(long)]
+        profile: String,
+        /// Size of the top group by abs_diff (default: 10 % of the scored variants).
+        #[arg(long)]
+        top: Option<usize>,
+    },
     /// Describe a model directory.
     Info {
         #[arg(long)]
@@ -140,6 +155,12 @@ fn main() -> ExitCode {
             batch,
         } => predict(&model, &sequences, batch),
         Command::Info { model } => info(&model),
+        Command::Analyze {
+            scores,
+            annotations,
+            profile,
+            top,
+        } => analyze(&scores, &annotations, &profile, top),
         Command::Score {
             model,
             genome,
@@ -298,6 +319,43 @@ fn predict(model_dir: &Path, sequences: &Path, batch: usize) -> Result<ExitCode,
         );
         return Ok(ExitCode::from(1));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn analyze(
+    scores: &Path,
+    annotations: &Path,
+    profile: &str,
+    top: Option<usize>,
+) -> Result<ExitCode, Error> {
+    use brain_resnet::analysis;
+    let open = |p: &Path| {
+        std::fs::File::open(p)
+            .map(BufReader::new)
+            .map_err(|e| Error::input(p.display(), e))
+    };
+    let variants =
+        analysis::read_scores_tsv(open(scores)?, profile, &scores.display().to_string())?;
+    let ann = analysis::read_annotations(open(annotations)?, &annotations.display().to_string())?;
+    let matched = variants
+        .iter()
+        .filter(|v| ann.contains_key(&v.id) || ann.contains_key(&v.locus))
+        .count();
+    eprintln!(
+        "{} scored variants, {matched} with annotations",
+        variants.len()
+    );
+    if matched == 0 {
+        return Err(Error::input(
+            annotations.display(),
+            "no scored variant matches an annotation row by id or chrom:pos:ref:alt",
+        ));
+    }
+    let report = analysis::analyze(profile, &variants, &ann, top);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).expect("report serializes")
+    );
     Ok(ExitCode::SUCCESS)
 }
 
