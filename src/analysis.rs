@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::stats::{binned_means, fisher_exact, rank_sum, spearman, Bin, SCORE_BINS};
 
 /// What the user knows about a variant; every field optional.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Annotation {
     pub label: Option<bool>,
     pub ref_reads: Option<f64>,
@@ -229,6 +229,9 @@ pub fn read_scores_tsv<R: BufRead>(
 pub struct Enrichment {
     pub hits: usize,
     pub odds_ratio: f64,
+    /// 95 % interval of the odds ratio (Woolf, log scale; 0.5 added to every
+    /// cell when one is zero).
+    pub odds_ratio_ci95: [f64; 2],
     pub p_value: f64,
     pub fold: f64,
     /// [[labelled top, unlabelled top], [labelled rest, unlabelled rest]]
@@ -291,9 +294,14 @@ pub fn analyze(
         }
         let f = fisher_exact([t, r]);
         let fold = (t[0] as f64 / (t[0] + t[1]) as f64) / (r[0] as f64 / (r[0] + r[1]) as f64);
+        let cells = [t[0], t[1], r[0], r[1]].map(|c| c as f64);
+        let cells = if cells.contains(&0.0) { cells.map(|c| c + 0.5) } else { cells };
+        let log_or = (cells[0] * cells[3] / (cells[1] * cells[2])).ln();
+        let se = cells.iter().map(|c| 1.0 / c).sum::<f64>().sqrt();
         Enrichment {
             hits: t[0] as usize,
             odds_ratio: f.odds_ratio,
+            odds_ratio_ci95: [(log_or - 1.96 * se).exp(), (log_or + 1.96 * se).exp()],
             p_value: f.p_two_sided,
             fold,
             table: [t, r],
@@ -350,4 +358,25 @@ pub fn analyze(
         constraint,
         selection,
     }
+}
+
+/// The scored alleles of profile `index` from scoring results, with scores
+/// rounded to f32 as the TSV writes them (so page and CLI rank identically).
+pub fn variants_from_records(records: &[crate::scores::RecordResult], index: usize) -> Vec<ScoredVariant> {
+    use crate::scores::Score;
+    records
+        .iter()
+        .flat_map(|r| {
+            r.alleles.iter().filter_map(move |a| {
+                let (rp, ap) = a.probs.as_ref()?;
+                let (x, y) = (*rp.get(index)?, *ap.get(index)?);
+                Some(ScoredVariant {
+                    id: r.id.clone(),
+                    locus: format!("{}:{}:{}:{}", r.chrom, r.pos, r.reference, a.alt),
+                    abs_diff: Score::AbsDiff.value(x, y) as f32 as f64,
+                    log_ratio: Some(Score::LogRatio.value(x, y) as f32 as f64),
+                })
+            })
+        })
+        .collect()
 }

@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod error;
 pub mod genome;
 pub mod model;
+pub mod mutagenesis;
 pub mod output;
 pub mod scores;
 pub mod sequences;

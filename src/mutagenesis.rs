@@ -1,0 +1,67 @@
+//! In-silico saturation mutagenesis of one window: every position x every
+//! other base, predicted, as the change from the window's own prediction.
+//! The allelic-effect tracks of the page are drawn from it.
+
+use crate::error::Result;
+use crate::model::Model;
+use crate::scores::{predict_windows, ScoreOptions};
+use crate::window::encode_into;
+
+/// Base order of [`Saturation::delta`].
+pub const BASES: [u8; 4] = *b"ACGT";
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Saturation {
+    pub window: usize,
+    pub outputs: usize,
+    /// The window's own prediction, per profile.
+    pub reference: Vec<f32>,
+    /// `delta[(pos * 4 + b) * outputs + o]`: prediction with base `BASES[b]` at
+    /// `pos` minus `reference[o]`; 0 where `BASES[b]` is the window's own base.
+    pub delta: Vec<f32>,
+}
+
+/// Mutates every position of `seq` (at most the window length; shorter is
+/// padded with N) to each base it does not already have.
+pub fn saturation(model: &Model, name: &str, seq: &[u8], opts: ScoreOptions) -> Result<Saturation> {
+    let window = model.window();
+    let outputs = model.labels().len();
+    let per = 4 * window;
+    let mut padded = seq.to_ascii_uppercase();
+    padded.resize(window, b'N');
+    let mut reference_window = vec![0f32; per];
+    encode_into(name, &padded, window, &mut reference_window)?;
+    let mut mutants: Vec<(usize, usize)> = vec![];
+    for pos in 0..window {
+        for (b, &base) in BASES.iter().enumerate() {
+            if padded[pos] != base {
+                mutants.push((pos, b));
+            }
+        }
+    }
+    let reference = predict_windows(model, &reference_window, opts)?;
+    let mut delta = vec![0f32; window * 4 * outputs];
+    // Predict in chunks so memory stays small whatever the window.
+    for chunk in mutants.chunks(256) {
+        let mut windows = Vec::with_capacity(chunk.len() * per);
+        for &(pos, b) in chunk {
+            let mut m = padded.clone();
+            m[pos] = BASES[b];
+            let start = windows.len();
+            windows.resize(start + per, 0.0);
+            encode_into(name, &m, window, &mut windows[start..])?;
+        }
+        let probs = predict_windows(model, &windows, opts)?;
+        for (k, &(pos, b)) in chunk.iter().enumerate() {
+            for o in 0..outputs {
+                delta[(pos * 4 + b) * outputs + o] = probs[k * outputs + o] - reference[o];
+            }
+        }
+    }
+    Ok(Saturation {
+        window,
+        outputs,
+        reference,
+        delta,
+    })
+}
