@@ -13,8 +13,12 @@ cargo build --release --locked
 cargo build --release --locked --lib --target wasm32-unknown-unknown --no-default-features
 
 rm -rf dist
-mkdir -p dist/pkg dist/models dist/demo
+mkdir -p dist/pkg dist/models dist/demo dist/vendor
 cp -r www/. dist/
+# Vendored plotting (Observable Plot + d3, ISC licences): served from this site, never a CDN.
+cp node_modules/d3/dist/d3.min.js node_modules/@observablehq/plot/dist/plot.umd.min.js dist/vendor/
+cp node_modules/d3/LICENSE dist/vendor/d3.LICENSE
+cp node_modules/@observablehq/plot/LICENSE dist/vendor/plot.LICENSE
 wasm-bindgen --target web --no-typescript --out-dir dist/pkg \
   target/wasm32-unknown-unknown/release/brain_resnet.wasm
 node_modules/.bin/wasm-opt -O3 dist/pkg/brain_resnet_bg.wasm -o dist/pkg/brain_resnet_bg.wasm

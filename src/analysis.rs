@@ -295,7 +295,11 @@ pub fn analyze(
         let f = fisher_exact([t, r]);
         let fold = (t[0] as f64 / (t[0] + t[1]) as f64) / (r[0] as f64 / (r[0] + r[1]) as f64);
         let cells = [t[0], t[1], r[0], r[1]].map(|c| c as f64);
-        let cells = if cells.contains(&0.0) { cells.map(|c| c + 0.5) } else { cells };
+        let cells = if cells.contains(&0.0) {
+            cells.map(|c| c + 0.5)
+        } else {
+            cells
+        };
         let log_or = (cells[0] * cells[3] / (cells[1] * cells[2])).ln();
         let se = cells.iter().map(|c| 1.0 / c).sum::<f64>().sqrt();
         Enrichment {
@@ -362,7 +366,10 @@ pub fn analyze(
 
 /// The scored alleles of profile `index` from scoring results, with scores
 /// rounded to f32 as the TSV writes them (so page and CLI rank identically).
-pub fn variants_from_records(records: &[crate::scores::RecordResult], index: usize) -> Vec<ScoredVariant> {
+pub fn variants_from_records(
+    records: &[crate::scores::RecordResult],
+    index: usize,
+) -> Vec<ScoredVariant> {
     use crate::scores::Score;
     records
         .iter()

@@ -253,6 +253,105 @@ impl Engine {
     }
 }
 
+#[derive(Deserialize)]
+struct RecordsIn {
+    records: Vec<crate::scores::RecordResult>,
+}
+
+#[derive(Serialize)]
+struct SaturationOut {
+    contig: String,
+    /// 0-based genome coordinate of the window's first base (may be negative near a contig start).
+    start: i64,
+    sequence: String,
+    #[serde(flatten)]
+    saturation: crate::mutagenesis::Saturation,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Runs every analysis for every profile: `{profiles: [report...]}` in label
+    /// order, from `{records}` (scoring results) and an annotations TSV text.
+    pub fn analyze_all(
+        &self,
+        records: JsValue,
+        annotations_tsv: &str,
+        top: Option<usize>,
+    ) -> Result<JsValue, JsError> {
+        let input: RecordsIn = serde_wasm_bindgen::from_value(records).map_err(js_err)?;
+        let ann = crate::analysis::read_annotations(annotations_tsv.as_bytes(), "annotations")
+            .map_err(js_err)?;
+        let reports: Vec<_> = self
+            .model
+            .labels()
+            .iter()
+            .enumerate()
+            .map(|(i, label)| {
+                let variants = crate::analysis::variants_from_records(&input.records, i);
+                crate::analysis::analyze(label, &variants, &ann, top)
+            })
+            .collect();
+        #[derive(Serialize)]
+        struct Out<T> {
+            profiles: Vec<T>,
+        }
+        to_js(&Out { profiles: reports }).map_err(js_err)
+    }
+
+    /// Saturation mutagenesis of the 1000 bp window around 1-based `pos` of
+    /// `chrom` (the variant window), read from the genome files.
+    pub fn saturation(
+        &self,
+        fasta: &File,
+        fai: &File,
+        gzi: Option<File>,
+        chrom: &str,
+        pos: u32,
+    ) -> Result<JsValue, JsError> {
+        let gzi_name = gzi.as_ref().map(|f| f.name());
+        let gzi_reader = match &gzi {
+            Some(f) => Some(BlobReader::new(f)?),
+            None => None,
+        };
+        let mut genome = Genome::from_readers(
+            BlobReader::new(fasta)?,
+            &fasta.name(),
+            Some(fasta.size() as u64),
+            (BlobReader::new(fai)?, &fai.name()),
+            gzi_reader.zip(gzi_name.as_deref()),
+        )
+        .map_err(js_err)?;
+        let mut resolver =
+            crate::variants::ContigResolver::new(genome.contigs().iter().map(|(n, _)| n.clone()));
+        let contig = resolver
+            .resolve(chrom)
+            .map(String::from)
+            .ok_or_else(|| js_err(format!("contig `{chrom}` is not in {}", fasta.name())))?;
+        let window = self.model.window();
+        let start = pos as i64 - 1 - crate::window::variant_offset(window) as i64;
+        let seq = genome
+            .fetch(&contig, start, start + window as i64)
+            .map_err(js_err)?;
+        let saturation =
+            crate::mutagenesis::saturation(&self.model, chrom, &seq, ScoreOptions::default())
+                .map_err(js_err)?;
+        to_js(&SaturationOut {
+            contig,
+            start,
+            sequence: String::from_utf8_lossy(&seq).into_owned(),
+            saturation,
+        })
+        .map_err(js_err)
+    }
+}
+
+/// Parses an annotations TSV: `{key: {label, ref_reads, alt_reads, gerp, maf, p_value, pip}}`.
+#[wasm_bindgen]
+pub fn parse_annotations(text: &str, name: &str) -> Result<JsValue, JsError> {
+    let ann = crate::analysis::read_annotations(text.as_bytes(), name).map_err(js_err)?;
+    to_js(&ann).map_err(js_err)
+}
+
 /// Formats results as the CLI would: `format` is `tsv` or `vcf`; `events` are
 /// the records (and, for VCF, header lines) in input order.
 #[wasm_bindgen]

@@ -1,11 +1,14 @@
 // The page: wires the controls to the API in brain-resnet.js. No data leaves the page.
 import { listModels, BrainResNet, sortGenomeFiles, SCORES } from './brain-resnet.js';
+import { drawAnalyses, drawTrack, bedGraph, joinRows, save } from './figures.js';
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZE = 50;
 const state = {
   br: null, models: [], files: {}, run: null, rows: [], view: [], page: 0,
   sort: { key: null, dir: -1 }, score: 'abs_diff', status: '', busy: false,
+  annotations: null, // {text, name}
+  runFiles: null, saturation: null, trackVariant: null,
 };
 window.brainResNet = state; // for tests and the curious: everything stays in this tab
 
@@ -91,7 +94,9 @@ async function score(files) {
     const run = await state.br.scoreVcf(files, { rcMean: $('rc-mean').checked, onProgress: progress });
     run.rcMean = $('rc-mean').checked;
     state.run = run;
+    state.runFiles = files;
     showRun(run);
+    await analyses();
   } catch (e) {
     message(e.message === 'cancelled' ? 'Scoring cancelled.' : e.message, e.message === 'cancelled' ? 'warn' : 'error');
   } finally {
@@ -174,8 +179,11 @@ function renderTable(rows) {
   labels.forEach((l, i) => th(`${state.score}:${l}`, i, ''));
   $('results-table').tHead.replaceChildren(head);
   const body = document.createDocumentFragment();
-  for (const x of rows) {
+  const offset = state.page * PAGE_SIZE;
+  for (const [k, x] of rows.entries()) {
     const tr = document.createElement('tr');
+    tr.dataset.index = String(offset + k);
+    tr.title = 'click: allelic-effect track of this variant';
     const cells = [x.r.chrom, x.r.pos, x.r.id, x.r.reference, x.a.alt, x.a.status];
     cells.forEach((c, j) => {
       const td = document.createElement('td');
@@ -218,7 +226,10 @@ async function demoFiles() {
   };
   const index = await (await fetch(new URL('demo/index.json', document.baseURI))).json();
   const files = {};
-  for (const [k, name] of Object.entries(index.files)) files[k] = await get(name);
+  for (const [k, name] of Object.entries(index.files)) {
+    if (k === 'annotations') state.annotations = { text: await (await get(name)).text(), name };
+    else files[k] = await get(name);
+  }
   return files;
 }
 
@@ -254,6 +265,23 @@ async function predict() {
 }
 
 function wire() {
+  $('annotations-input').onchange = async (e) => {
+    const f = e.target.files[0];
+    state.annotations = f ? { text: await f.text(), name: f.name } : null;
+    if (state.annotations) $('chosen-files').textContent += ` · annotations: ${f.name}`;
+  };
+  $('analysis-run').onclick = () => analyses();
+  $('analysis-profile').onchange = () => analyses();
+  $('track-profile').onchange = () => showTrack();
+  $('download-bedgraph').onclick = () => {
+    if (!state.saturation) return;
+    const o = $('track-profile').selectedIndex;
+    save(new Blob([bedGraph(state.saturation, state.trackMaxima, state.br.labels[o])], { type: 'text/plain' }), `brain-resnet-${state.trackVariant.id}-${state.br.labels[o]}.bedGraph`);
+  };
+  $('results-table').tBodies[0].onclick = (e) => {
+    const tr = e.target.closest('tr');
+    if (tr?.dataset.index != null) track(state.view[Number(tr.dataset.index)]);
+  };
   for (const [tab, panel] of [['tab-variants', 'variants-panel'], ['tab-sequences', 'sequences-panel']]) {
     $(tab).onclick = () => {
       document.querySelectorAll('.tab').forEach((t) => t.classList.toggle('active', t.id === tab));
@@ -281,6 +309,62 @@ function wire() {
   $('download-tsv').onclick = () => download('tsv');
   $('download-vcf').onclick = () => download('vcf');
   $('model-select').onchange = (e) => loadModel(state.models[e.target.selectedIndex]);
+}
+
+async function analyses() {
+  const labels = state.br.labels;
+  if ($('analysis-profile').options.length !== labels.length) {
+    $('analysis-profile').replaceChildren(...labels.map((l) => new Option(l, l)));
+    $('track-profile').replaceChildren(...labels.map((l) => new Option(l, l)));
+  }
+  const profile = $('analysis-profile').value || labels[0];
+  const topInput = Number($('analysis-top').value);
+  try {
+    let analysis = { profiles: [] };
+    let annotations = null;
+    if (state.annotations) {
+      annotations = await state.br.parseAnnotations(state.annotations.text, state.annotations.name);
+      analysis = await state.br.analyzeAll(state.run.records, state.annotations.text, topInput > 0 ? topInput : null);
+    }
+    const current = analysis.profiles.find((p) => p.profile === profile);
+    const scored = state.run.summary.scored;
+    const top = current?.top ?? (topInput > 0 ? topInput : Math.max(1, Math.ceil(scored / 10)));
+    $('analysis-json').textContent = current ? JSON.stringify(current, null, 1) : 'Choose an annotations TSV (with the VCF) to run the analyses; the heatmap needs none.';
+    const rows = joinRows(state.run.records, annotations, labels.indexOf(profile), SCORES);
+    $('analysis-section').hidden = false;
+    drawAnalyses($('figures'), { rows, analysis, labels, profile, top });
+    $('analysis-section').dataset.ready = 'true';
+  } catch (e) {
+    message(`Analyses: ${e.message}`);
+  }
+}
+
+async function track(row) {
+  if (!row?.a.probs || !state.runFiles) { message('Only scored variants have an allelic-effect track.', 'warn'); return; }
+  setBusy(true);
+  $('track-section').hidden = false;
+  $('track-title').textContent = `${row.r.chrom}:${row.r.pos} ${row.r.reference}>${row.a.alt} (${row.r.id}) — computing 3,000 mutants…`;
+  try {
+    state.saturation = await state.br.saturation(state.runFiles, row.r.chrom, Number(row.r.pos));
+    state.trackVariant = { id: row.r.id, pos: Number(row.r.pos), row };
+    if (!$('track-profile').value) $('track-profile').value = $('analysis-profile').value;
+    $('track-title').textContent = `${row.r.chrom}:${row.r.pos} ${row.r.reference}>${row.a.alt} (${row.r.id})`;
+    showTrack();
+    $('track-section').dataset.ready = 'true';
+  } catch (e) {
+    message(`Track: ${e.message}`);
+  } finally {
+    setBusy(false);
+  }
+}
+
+function showTrack() {
+  if (!state.saturation) return;
+  const o = Math.max(0, $('track-profile').selectedIndex);
+  const { row } = state.trackVariant;
+  const [ref, alt] = row.a.probs;
+  $('track-summary').textContent = `${state.br.labels[o]}: REF window ${ref[o].toPrecision(4)}, ALT window ${alt[o].toPrecision(4)}, diff ${(alt[o] - ref[o]).toPrecision(4)}`;
+  state.trackMaxima = drawTrack($('track-figures'), state.saturation, o, state.br.labels, state.trackVariant);
 }
 
 async function main() {

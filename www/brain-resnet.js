@@ -202,6 +202,30 @@ export class BrainResNet {
     return { events, records, summary, seconds: (performance.now() - started) / 1000 };
   }
 
+  /** Parses an annotations TSV (text): {key: {label, ref_reads, alt_reads, gerp, maf, p_value, pip}}. */
+  async parseAnnotations(text, name = 'annotations') {
+    await this.#ensurePool();
+    return (await this.pool[0].call('annotations', { text, name })).annotations;
+  }
+
+  /**
+   * The paper's analyses for every profile (the Rust core's, as `brain-resnet analyze`):
+   * {profiles: [{profile, top, enrichment?, direction?, constraint?, selection?}]}.
+   */
+  async analyzeAll(records, annotationsText, top = null) {
+    await this.#ensurePool();
+    return (await this.pool[0].call('analyze', { records, annotations: annotationsText, top })).analysis;
+  }
+
+  /**
+   * Saturation mutagenesis of the variant window at 1-based `pos` of `chrom`:
+   * {contig, start, sequence, window, outputs, reference[31], delta[pos*4*31 + base*31 + profile]} (bases ACGT).
+   */
+  async saturation({ fasta, fai, gzi }, chrom, pos) {
+    await this.#ensurePool();
+    return (await this.pool[0].call('saturation', { fasta, fai, gzi: gzi ?? null, chrom, pos: Number(pos) })).saturation;
+  }
+
   /** Formats results exactly as `brain-resnet score` does: format 'tsv' or 'vcf'. */
   async format(format, events, scores = 'abs_diff,log_ratio', rcMean = false) {
     await this.#ensurePool();

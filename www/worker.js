@@ -1,7 +1,7 @@
 // One Web Worker = one model instance (WebAssembly). Requests come as
 // {id, type, ...}; answers go back as {id, type: 'result' | 'error' | 'batch', ...}.
 // User files arrive as File objects and are read here, by slices (FileReaderSync).
-import init, { Engine, format_results } from './pkg/brain_resnet.js';
+import init, { Engine, format_results, parse_annotations } from './pkg/brain_resnet.js';
 
 let engine = null;
 const ready = init();
@@ -28,6 +28,15 @@ self.onmessage = async (event) => {
         reply(m.id, 'result', { summary });
         break;
       }
+      case 'analyze':
+        reply(m.id, 'result', { analysis: engine.analyze_all({ records: m.records }, m.annotations, m.top ?? undefined) });
+        break;
+      case 'annotations':
+        reply(m.id, 'result', { annotations: parse_annotations(m.text, m.name) });
+        break;
+      case 'saturation':
+        reply(m.id, 'result', { saturation: engine.saturation(m.fasta, m.fai, m.gzi ?? undefined, m.chrom, m.pos) });
+        break;
       case 'format':
         reply(m.id, 'result', { text: format_results(m.format, m.events, m.labels, m.scores, m.modelLine) });
         break;
