@@ -137,6 +137,33 @@ test('pasted sequences predict like the CLI', async () => {
   await page.click('#tab-variants');
 });
 
+test('cancel stops a run at once and the page scores again afterwards', async () => {
+  const { page } = session;
+  const big = path.join(outDir, 'cancel.vcf');
+  const line = fs.readFileSync(path.join(fixtures, 'variants.vcf'), 'utf8').split('\n').find((l) => l.startsWith('chr1\t5001'));
+  fs.writeFileSync(big, `${Array.from({ length: 20000 }, (_, i) => line.replace('snv_mid', `v${i}`)).join('\n')}\n`);
+  await page.setInputFiles('#vcf-input', big);
+  await page.setInputFiles('#genome-input', ['genome.fa.gz', 'genome.fa.gz.fai', 'genome.fa.gz.gzi'].map((f) => path.join(fixtures, 'genome', f)));
+  await page.evaluate(() => document.getElementById('messages').replaceChildren());
+  await page.click('#score-button');
+  await page.waitForFunction(() => /variants\/s/.test(document.getElementById('progress-text').textContent));
+  await page.click('#cancel-button');
+  await page.waitForSelector('#messages .warn');
+  assert.match(await page.textContent('#messages'), /Scoring cancelled/);
+  assert.equal(await page.isEnabled('#score-button'), true);
+  await runAndWait(page, () => page.click('#demo-button'));
+  assert.match(await page.textContent('#summary'), /Scored 12 of 16 alleles/);
+});
+
+test('a second visit takes the weights from the browser cache, not the network', async () => {
+  const { page, seen } = session;
+  const before = seen.filter((r) => r.url.endsWith('weights.safetensors')).length;
+  await page.reload();
+  await page.waitForSelector('#model-status[data-ready="true"]', { timeout: 60_000 });
+  assert.match(await page.textContent('#model-status'), /weights from the browser cache/);
+  assert.equal(seen.filter((r) => r.url.endsWith('weights.safetensors')).length, before, 'no new weights request');
+});
+
 test('every request of the whole session is a same-origin GET of a static asset', async () => {
   const { seen, consoleErrors } = session;
   const assets = new Set();
