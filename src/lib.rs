@@ -9,6 +9,8 @@
 pub mod analysis;
 pub mod error;
 pub mod genome;
+#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+pub mod gpu;
 pub mod model;
 pub mod mutagenesis;
 pub mod output;

@@ -1,0 +1,94 @@
+//! The WGSL backend (wgpu) against the CPU path: fixtures and the full-size
+//! architecture. Natively this runs on any Vulkan adapter; CI has Mesa's
+//! lavapipe (a CPU Vulkan driver). Without an adapter the tests say so and
+//! pass, unless BRAIN_RESNET_REQUIRE_GPU=1 (set by scripts/test.sh).
+#![cfg(feature = "gpu")]
+
+mod common;
+
+use brain_resnet::gpu::GpuNetwork;
+use brain_resnet::model::{Config, Network};
+use brain_resnet::weights::fold::random_weights;
+use brain_resnet::Model;
+use common::*;
+
+fn gpu_or_skip(cfg: &Config, weights: &brain_resnet::weights::Weights) -> Option<GpuNetwork> {
+    match GpuNetwork::new(cfg, weights) {
+        Ok(g) => {
+            eprintln!("GPU adapter: {}", g.adapter());
+            Some(g)
+        }
+        Err(e) if std::env::var("BRAIN_RESNET_REQUIRE_GPU").as_deref() != Ok("1") => {
+            eprintln!("SKIPPED: {e} (install mesa-vulkan-drivers, or set BRAIN_RESNET_REQUIRE_GPU=1 to fail)");
+            None
+        }
+        Err(e) => panic!("BRAIN_RESNET_REQUIRE_GPU=1 but {e}"),
+    }
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn gpu_matches_cpu_and_expected_on_the_fixture_model() {
+    let dir = tempfile::tempdir().unwrap();
+    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
+    let (manifest, weights) = brain_resnet::weights::format::read_model_dir(dir.path()).unwrap();
+    let Some(gpu) = gpu_or_skip(&manifest.architecture, &weights) else {
+        return;
+    };
+    let model = Model::load_dir(dir.path()).unwrap();
+    let recs = brain_resnet::sequences::read_fasta(
+        std::io::BufReader::new(std::fs::File::open(fixture("sequences.fa")).unwrap()),
+        "sequences.fa",
+    )
+    .unwrap();
+    let mut windows = vec![];
+    for r in &recs {
+        windows.extend(brain_resnet::window::encode(&r.name, &r.sequence, 1000).unwrap());
+    }
+    let cpu = model.network.predict(&windows).unwrap();
+    for batch in [1, 3, 8] {
+        let g = gpu.predict(&windows, batch).unwrap();
+        let d = max_diff(&g, &cpu);
+        eprintln!("batch {batch}: max |GPU - CPU| = {d:.2e}");
+        assert!(d <= 1e-4, "batch {batch}: {d}");
+    }
+    let (_, expected) =
+        read_tsv(&std::fs::read_to_string(fixture("expected/sequences-mini.tsv")).unwrap());
+    let g = gpu.predict(&windows, 8).unwrap();
+    let want: Vec<f32> = expected
+        .iter()
+        .flat_map(|(_, v)| v.iter().map(|x| *x as f32))
+        .collect();
+    assert!(max_diff(&g, &want) <= 1e-4);
+}
+
+#[test]
+fn gpu_matches_cpu_on_the_full_size_architecture() {
+    let cfg = Config::published();
+    let weights = random_weights(&cfg, 11);
+    let Some(gpu) = gpu_or_skip(&cfg, &weights) else {
+        return;
+    };
+    let cpu = Network::new(&cfg, &weights).unwrap();
+    let mut windows = vec![];
+    for s in 0..2u64 {
+        let seq: Vec<u8> = (0..1000u64)
+            .map(|i| b"ACGTN"[((i * 2654435761 + s * 97) >> 7) as usize % 5])
+            .collect();
+        windows.extend(brain_resnet::window::encode("w", &seq, 1000).unwrap());
+    }
+    let c = cpu.predict(&windows).unwrap();
+    let g = gpu.predict(&windows, 2).unwrap();
+    let d = max_diff(&g, &c);
+    eprintln!("full size: max |GPU - CPU| = {d:.2e}");
+    assert!(d <= 1e-4, "{d}");
+    // The outputs are not saturated (a trivial 0/1 answer would hide errors).
+    assert!(c.iter().any(|v| *v > 0.05 && *v < 0.95), "{c:?}");
+}
