@@ -2,6 +2,7 @@
 //!
 //!     cargo bench --bench full_size                     # 1 and 2 threads
 //!     cargo bench --bench full_size -- --threads 2 --batch 16 --seconds 20
+//!     cargo bench --bench full_size -- --gpu              # the WGSL path alone
 //!     TORCH_PYTHON=/work/venv-torch/bin/python cargo bench --bench full_size
 //!         # also runs benches/pytorch_reference.py with the same threads and
 //!         # batch, and prints ours / PyTorch from the same run
@@ -16,6 +17,7 @@ use brain_resnet::model::{Config, Network};
 use brain_resnet::weights::fold::random_weights;
 
 struct Args {
+    gpu: bool,
     threads: Option<usize>,
     batch: usize,
     seconds: f64,
@@ -23,6 +25,7 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut args = Args {
+        gpu: false,
         threads: None,
         batch: 8,
         seconds: 10.0,
@@ -35,6 +38,7 @@ fn parse_args() -> Args {
             "--threads" => args.threads = value().map(|v| v as usize),
             "--batch" => args.batch = value().map_or(8, |v| v as usize),
             "--seconds" => args.seconds = value().unwrap_or(10.0),
+            "--gpu" => args.gpu = true,
             _ => {} // `cargo bench` passes --bench
         }
         i += 1;
@@ -47,6 +51,40 @@ fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// The GPU path (wgpu; any adapter, lavapipe included); prints one JSON line.
+fn run_gpu(batch: usize, seconds: f64) {
+    let cfg = Config::published();
+    let weights = random_weights(&cfg, 7);
+    let t0 = Instant::now();
+    let gpu = match brain_resnet::gpu::GpuNetwork::new(&cfg, &weights) {
+        Ok(g) => g,
+        Err(e) => {
+            println!(
+                "{{\"engine\":\"brain-resnet (WGSL, wgpu)\",\"error\":{:?}}}",
+                e.to_string()
+            );
+            return;
+        }
+    };
+    let build_s = t0.elapsed().as_secs_f64();
+    let windows = brain_resnet_bench_windows(&cfg, batch);
+    gpu.predict(&windows, batch).expect("warm-up");
+    let start = Instant::now();
+    let mut done = 0usize;
+    while start.elapsed() < Duration::from_secs_f64(seconds) {
+        gpu.predict(&windows, batch).expect("predict");
+        done += batch;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let wps = done as f64 / secs;
+    let gmac = cfg.macs_per_window() as f64 / 1e9;
+    println!(
+        "{{\"engine\":\"brain-resnet (WGSL, wgpu)\",\"adapter\":{:?},\"batch\":{batch},\"windows\":{done},\"seconds\":{secs:.2},\"windows_per_s\":{wps:.2},\"gmac_per_s\":{:.1},\"build_s\":{build_s:.2}}}",
+        gpu.adapter(),
+        wps * gmac
+    );
 }
 
 /// Runs one configuration in this process; prints one JSON line.
@@ -93,6 +131,10 @@ fn field(json: &str, key: &str) -> Option<f64> {
 
 fn main() {
     let args = parse_args();
+    if args.gpu {
+        run_gpu(args.batch, args.seconds);
+        return;
+    }
     if let Some(threads) = args.threads {
         // candle's CPU kernels size their pools from RAYON_NUM_THREADS.
         std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
@@ -111,6 +153,18 @@ fn main() {
     if cores > 1 {
         threads.push(cores);
     }
+    let gpu = Command::new(&exe)
+        .args([
+            "--gpu",
+            "--batch",
+            &args.batch.to_string(),
+            "--seconds",
+            &args.seconds.to_string(),
+        ])
+        .output()
+        .expect("run child");
+    let gpu = String::from_utf8_lossy(&gpu.stdout).trim().to_string();
+    println!("{gpu}");
     for t in threads {
         let ours = Command::new(&exe)
             .args([

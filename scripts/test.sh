@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export BRAIN_RESNET_NEED_BROWSER=1
 source scripts/setup.sh
+# The GPU tests must run (on Mesa's lavapipe when there is no GPU), not skip.
+export BRAIN_RESNET_REQUIRE_GPU=1
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 
 step() { printf '\n== %s\n' "$*"; }
 

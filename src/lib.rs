@@ -24,4 +24,4 @@ pub mod weights;
 pub mod window;
 
 pub use error::{Error, Result};
-pub use model::{Config, Model, Network};
+pub use model::{BackendChoice, Config, Model, Network};

@@ -64,6 +64,9 @@ enum Command {
         /// Windows per inference batch.
         #[arg(long, default_value_t = 16)]
         batch: usize,
+        /// Where inference runs: auto (a hardware GPU if found, else the CPU), cpu, or gpu.
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: Backend,
     },
     /// Score variants: a VCF against an indexed genome FASTA, or REF/ALT sequence pairs.
     Score {
@@ -94,6 +97,9 @@ enum Command {
         /// Windows per inference batch.
         #[arg(long, default_value_t = 32)]
         batch: usize,
+        /// Where inference runs: auto (a hardware GPU if found, else the CPU), cpu, or gpu.
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: Backend,
     },
     /// The paper's analyses of one profile: enrichment, direction, constraint, selection (JSON).
     Analyze {
@@ -121,6 +127,23 @@ enum Command {
 enum OutputFormat {
     Tsv,
     Vcf,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Backend {
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+impl From<Backend> for brain_resnet::BackendChoice {
+    fn from(b: Backend) -> Self {
+        match b {
+            Backend::Auto => brain_resnet::BackendChoice::Auto,
+            Backend::Cpu => brain_resnet::BackendChoice::Cpu,
+            Backend::Gpu => brain_resnet::BackendChoice::Gpu,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -153,7 +176,8 @@ fn main() -> ExitCode {
             model,
             sequences,
             batch,
-        } => predict(&model, &sequences, batch),
+            backend,
+        } => predict(&model, &sequences, batch, backend.into()),
         Command::Info { model } => info(&model),
         Command::Analyze {
             scores,
@@ -171,7 +195,9 @@ fn main() -> ExitCode {
             rc,
             out,
             batch,
+            backend,
         } => score::run(score::Args {
+            backend: backend.into(),
             model,
             genome,
             vcf,
@@ -274,8 +300,15 @@ fn convert(
     Ok(ExitCode::SUCCESS)
 }
 
-fn predict(model_dir: &Path, sequences: &Path, batch: usize) -> Result<ExitCode, Error> {
-    let model = Model::load_dir(model_dir)?;
+fn predict(
+    model_dir: &Path,
+    sequences: &Path,
+    batch: usize,
+    backend: brain_resnet::BackendChoice,
+) -> Result<ExitCode, Error> {
+    let model = Model::load_dir_with(model_dir, backend)?;
+    let started_on = model.backend();
+    eprintln!("backend: {started_on}");
     let source = sequences.display().to_string();
     let file = std::fs::File::open(sequences).map_err(|e| Error::input(&source, e))?;
     let records = read_fasta(BufReader::new(file), &source)?;
@@ -312,6 +345,9 @@ fn predict(model_dir: &Path, sequences: &Path, batch: usize) -> Result<ExitCode,
     }
     bar.finish_and_clear();
     out.flush().map_err(write_err)?;
+    if model.backend() != started_on {
+        eprintln!("backend: {}", model.backend());
+    }
     if failed > 0 {
         eprintln!(
             "error: {failed} of {} sequences not predicted (see above)",

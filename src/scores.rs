@@ -193,13 +193,13 @@ pub fn predict_windows(model: &Model, windows: &[f32], opts: ScoreOptions) -> Re
     let batch = opts.batch.max(1) * per;
     let mut out = Vec::with_capacity(windows.len() / per * model.labels().len());
     for chunk in windows.chunks(batch) {
-        let fwd = model.network.predict(chunk)?;
+        let fwd = model.predict_windows(chunk)?;
         if opts.rc_mean {
             let mut rc = chunk.to_vec();
             for w in rc.chunks_mut(per) {
                 reverse_complement(w, model.window());
             }
-            let back = model.network.predict(&rc)?;
+            let back = model.predict_windows(&rc)?;
             out.extend(fwd.iter().zip(&back).map(|(a, b)| (a + b) / 2.0));
         } else {
             out.extend(fwd);

@@ -92,3 +92,80 @@ fn gpu_matches_cpu_on_the_full_size_architecture() {
     // The outputs are not saturated (a trivial 0/1 answer would hide errors).
     assert!(c.iter().any(|v| *v > 0.05 && *v < 0.95), "{c:?}");
 }
+
+fn require_gpu() -> bool {
+    std::env::var("BRAIN_RESNET_REQUIRE_GPU").as_deref() == Ok("1")
+}
+
+#[test]
+fn cli_gpu_backend_predicts_the_expected_probabilities() {
+    let dir = tempfile::tempdir().unwrap();
+    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
+    let o = cli(&[
+        "predict",
+        "--backend",
+        "gpu",
+        "--model",
+        path_str(dir.path()),
+        path_str(&fixture("sequences.fa")),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    if !o.status.success() && !require_gpu() {
+        eprintln!("SKIPPED: {err}");
+        return;
+    }
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("backend: GPU: "), "{err}");
+    let (_, rows) = read_tsv(&String::from_utf8(o.stdout).unwrap());
+    let (_, expected) =
+        read_tsv(&std::fs::read_to_string(fixture("expected/sequences-mini.tsv")).unwrap());
+    assert!(max_abs_diff(&rows, &expected) <= 1e-4);
+    // `auto` never picks a software adapter such as lavapipe.
+    let o = cli(&[
+        "predict",
+        "--model",
+        path_str(dir.path()),
+        path_str(&fixture("sequences.fa")),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    if err.contains("Cpu, Vulkan") || err.contains("llvmpipe") {
+        assert!(
+            err.contains("backend: CPU (candle): ") && err.contains("software adapter"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_lost_gpu_device_falls_back_to_the_cpu_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
+    let model = match Model::load_dir_with(dir.path(), brain_resnet::BackendChoice::Gpu) {
+        Ok(m) => m,
+        Err(e) if !require_gpu() => return eprintln!("SKIPPED: {e}"),
+        Err(e) => panic!("{e}"),
+    };
+    assert!(model.backend().starts_with("GPU: "), "{}", model.backend());
+    let seq = "ACGT".repeat(250);
+    let before = model
+        .predict_sequences([("s", seq.as_bytes())], 1)
+        .remove(0)
+        .unwrap();
+    model.lose_gpu_device();
+    let after = model
+        .predict_sequences([("s", seq.as_bytes())], 1)
+        .remove(0)
+        .unwrap();
+    assert!(
+        model.backend().contains("the GPU failed"),
+        "{}",
+        model.backend()
+    );
+    let cpu = Model::load_dir(dir.path())
+        .unwrap()
+        .predict_sequences([("s", seq.as_bytes())], 1)
+        .remove(0)
+        .unwrap();
+    assert_eq!(after, cpu, "after the loss, results come from the CPU");
+    assert!(max_diff(&before, &cpu) <= 1e-4);
+}

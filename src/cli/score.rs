@@ -22,6 +22,7 @@ enum Writer<W: Write> {
 }
 
 pub struct Args {
+    pub backend: brain_resnet::BackendChoice,
     pub model: PathBuf,
     pub genome: Option<PathBuf>,
     pub vcf: Option<PathBuf>,
@@ -113,13 +114,15 @@ impl Messages {
 
 pub fn run(args: Args) -> Result<ExitCode, Error> {
     let scores = Score::parse_list(&args.scores).map_err(|e| Error::input("--scores", e))?;
-    let model = Model::load_dir(&args.model)?;
+    let model = Model::load_dir_with(&args.model, args.backend)?;
+    let started_on = model.backend();
+    eprintln!("backend: {started_on}");
     let opts = ScoreOptions {
         rc_mean: args.rc_mean,
         batch: args.batch,
         shard: None,
     };
-    match (&args.vcf, &args.genome, &args.pairs) {
+    let result = match (&args.vcf, &args.genome, &args.pairs) {
         (Some(vcf), Some(genome), None) => score_vcf(&model, vcf, genome, &scores, opts, &args),
         (None, None, Some(pairs)) => {
             if args.vcf_output {
@@ -134,7 +137,11 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
             "score",
             "give --vcf VCF --genome FASTA, or --pairs PAIRS.tsv",
         )),
+    };
+    if model.backend() != started_on {
+        eprintln!("backend: {}", model.backend());
     }
+    result
 }
 
 fn score_vcf(

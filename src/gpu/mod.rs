@@ -67,13 +67,24 @@ fn split_dispatch(groups: u32) -> (u32, u32) {
 }
 
 impl GpuNetwork {
-    /// Finds an adapter (any: discrete, integrated or a CPU driver such as
-    /// lavapipe) and uploads the model. `Err` says why there is no GPU path.
+    /// Finds an adapter (discrete, integrated, or also a CPU driver such as
+    /// lavapipe when `allow_software`) and uploads the model. `Err` says why
+    /// there is no GPU path.
     pub fn new(cfg: &Config, weights: &Weights) -> Result<GpuNetwork> {
-        pollster::block_on(Self::new_async(cfg, weights))
+        pollster::block_on(Self::new_async(cfg, weights, true))
     }
 
-    async fn new_async(cfg: &Config, weights: &Weights) -> Result<GpuNetwork> {
+    /// Like [`GpuNetwork::new`], refusing software adapters (for automatic
+    /// choice: on a CPU driver our CPU path is faster).
+    pub fn new_hardware(cfg: &Config, weights: &Weights) -> Result<GpuNetwork> {
+        pollster::block_on(Self::new_async(cfg, weights, false))
+    }
+
+    async fn new_async(
+        cfg: &Config,
+        weights: &Weights,
+        allow_software: bool,
+    ) -> Result<GpuNetwork> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
             backends: wgpu::Backends::VULKAN,
             ..wgpu::InstanceDescriptor::new_without_display_handle()
@@ -87,6 +98,11 @@ impl GpuNetwork {
             .map_err(|e| gpu_err(format!("no GPU adapter ({e})")))?;
         let info = adapter.get_info();
         let adapter_name = format!("{} ({:?}, {:?})", info.name, info.device_type, info.backend);
+        if !allow_software && info.device_type == wgpu::DeviceType::Cpu {
+            return Err(gpu_err(format!(
+                "only a software adapter, {adapter_name}: the CPU path is faster"
+            )));
+        }
         let limits = adapter.limits();
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
@@ -212,6 +228,12 @@ impl GpuNetwork {
         };
         net.check_errors()?;
         Ok(net)
+    }
+
+    /// Destroys the device, as a driver reset or unplugged GPU would (tests
+    /// of the CPU fallback use it).
+    pub fn destroy_device(&self) {
+        self.device.destroy();
     }
 
     /// The adapter in words, e.g. `llvmpipe (LLVM 15.0.6, 256 bits) (Cpu, Vulkan)`.
