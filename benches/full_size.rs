@@ -70,14 +70,9 @@ fn run_gpu(batch: usize, seconds: f64) {
     };
     let build_s = t0.elapsed().as_secs_f64();
     let windows = brain_resnet_bench_windows(&cfg, batch);
-    gpu.predict(&windows, batch).expect("warm-up");
-    let start = Instant::now();
-    let mut done = 0usize;
-    while start.elapsed() < Duration::from_secs_f64(seconds) {
-        gpu.predict(&windows, batch).expect("predict");
-        done += batch;
-    }
-    let secs = start.elapsed().as_secs_f64();
+    let (done, secs) = timed(batch, seconds, || {
+        gpu.predict(&windows, batch).expect("predict")
+    });
     let wps = done as f64 / secs;
     let gmac = cfg.macs_per_window() as f64 / 1e9;
     println!(
@@ -96,15 +91,7 @@ fn run(threads: usize, batch: usize, seconds: f64) {
     drop(weights);
     let build_s = t0.elapsed().as_secs_f64();
     let windows = brain_resnet_bench_windows(&cfg, batch);
-    net.predict(&windows).expect("warm-up");
-    let start = Instant::now();
-    let mut done = 0usize;
-    while start.elapsed() < Duration::from_secs_f64(seconds) {
-        let out = net.predict(&windows).expect("predict");
-        assert_eq!(out.len(), batch * cfg.outputs);
-        done += batch;
-    }
-    let secs = start.elapsed().as_secs_f64();
+    let (done, secs) = timed(batch, seconds, || net.predict(&windows).expect("predict"));
     let wps = done as f64 / secs;
     let gmac = cfg.macs_per_window() as f64 / 1e9;
     println!(
@@ -112,6 +99,19 @@ fn run(threads: usize, batch: usize, seconds: f64) {
         wps * gmac,
         peak_rss_mib().unwrap_or(f64::NAN)
     );
+}
+
+/// One warm-up call, then calls for `seconds`: (windows done, seconds taken).
+fn timed(batch: usize, seconds: f64, mut predict: impl FnMut() -> Vec<f32>) -> (usize, f64) {
+    let outputs = predict().len();
+    assert_eq!(outputs % batch, 0);
+    let start = Instant::now();
+    let mut done = 0usize;
+    while start.elapsed() < Duration::from_secs_f64(seconds) {
+        assert_eq!(predict().len(), outputs);
+        done += batch;
+    }
+    (done, start.elapsed().as_secs_f64())
 }
 
 fn brain_resnet_bench_windows(cfg: &Config, batch: usize) -> Vec<f32> {

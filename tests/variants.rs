@@ -26,6 +26,17 @@ fn status_for(expect: &str) -> &'static str {
     }
 }
 
+/// Two columns of every data row of a TSV, e.g. (id, status).
+fn column_pairs(tsv: &str, a: usize, b: usize) -> Vec<(&str, &str)> {
+    tsv.lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            (c[a], c[b])
+        })
+        .collect()
+}
+
 fn mini_model() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
@@ -229,14 +240,7 @@ fn headerless_five_column_vcf_and_bad_lines_keep_the_good_records() {
         "{err}"
     );
     let out = String::from_utf8(o.stdout).unwrap();
-    let statuses: Vec<(&str, &str)> = out
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            (c[2], c[5])
-        })
-        .collect();
+    let statuses = column_pairs(&out, 2, 5);
     assert_eq!(
         statuses,
         [
@@ -464,14 +468,7 @@ fn pairs_report_bad_lines_and_score_the_rest() {
     assert!(err.contains("pairs.tsv: line 2: 2 columns"), "{err}");
     assert!(err.contains("line 3") && err.contains("1001 bp"), "{err}");
     let out = String::from_utf8(o.stdout).unwrap();
-    let st: Vec<(&str, &str)> = out
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            (c[0], c[1])
-        })
-        .collect();
+    let st = column_pairs(&out, 0, 1);
     assert_eq!(
         st,
         [
