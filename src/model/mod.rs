@@ -32,6 +32,7 @@ pub struct Model {
     gpu: Option<crate::gpu::GpuNetwork>,
     /// Which backend runs, and why (changes when the GPU fails).
     backend: std::sync::Mutex<String>,
+    #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
     gpu_failed: std::sync::atomic::AtomicBool,
 }
 
@@ -99,7 +100,6 @@ impl Model {
                 manifest,
                 network,
                 backend: std::sync::Mutex::new(cpu),
-                gpu_failed: Default::default(),
             })
         }
     }
