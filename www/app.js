@@ -96,6 +96,8 @@ async function score(files) {
     state.run = run;
     state.runFiles = files;
     showRun(run);
+    // Let the page paint the table before the figures (separate tasks, no long freeze).
+    await new Promise((resolve) => setTimeout(resolve, 0));
     await analyses();
   } catch (e) {
     message(e.message === 'cancelled' ? 'Scoring cancelled.' : e.message, e.message === 'cancelled' ? 'warn' : 'error');

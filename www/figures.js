@@ -81,6 +81,21 @@ function skipped(parent, id, title, why) {
   parent.append(box);
 }
 
+/** The `k` items with the largest `key`, largest first, in one pass (no sort of all rows:
+ * the page must stay responsive with 100,000 variants). */
+function largest(items, k, key) {
+  const best = [];
+  for (const item of items) {
+    const v = key(item);
+    if (best.length === k && v <= best[k - 1][0]) continue;
+    let i = best.length;
+    while (i > 0 && best[i - 1][0] < v) i--;
+    best.splice(i, 0, [v, item]);
+    if (best.length > k) best.pop();
+  }
+  return best.map((b) => b[1]);
+}
+
 /** Scored alleles joined with annotations, for one profile. */
 export function joinRows(records, annotations, profileIndex, score) {
   const rows = [];
@@ -132,7 +147,7 @@ export function drawAnalyses(parent, { rows, analysis, labels, profile, top }) {
   } else skipped(parent, 'enrichment', 'Enrichment per profile', 'needs a `label` column in the annotations');
 
   // 2. Heatmap: variants x profiles (diff), the 40 variants with the largest effect.
-  const topRows = [...rows].sort((a, b) => d3.max(b.diff, Math.abs) - d3.max(a.diff, Math.abs)).slice(0, 40);
+  const topRows = largest(rows, 40, (r) => d3.max(r.diff, Math.abs));
   const cells = topRows.flatMap((r) => r.diff.map((v, i) => ({ variant: `${r.id} ${r.alt}`, profile: labels[i], v })));
   const m = d3.max(cells, (c) => Math.abs(c.v)) || 1;
   figure(parent, 'heatmap', 'Predicted effects (alt - ref) of the variants with the largest effects, x 31 profiles', Plot.plot({
