@@ -10,7 +10,7 @@ say() { printf '== %s\n' "$*" >&2; }
 
 say "building the CLI and the wasm32 (SIMD128) library"
 cargo build --release --locked
-cargo build --release --locked --lib --target wasm32-unknown-unknown --no-default-features
+cargo build --release --locked --lib --target wasm32-unknown-unknown --no-default-features --features gpu
 
 rm -rf dist
 mkdir -p dist/pkg dist/models dist/demo dist/vendor

@@ -9,7 +9,7 @@
 pub mod analysis;
 pub mod error;
 pub mod genome;
-#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+#[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod model;
 pub mod mutagenesis;

@@ -389,14 +389,56 @@ impl<'m> VariantScorer<'m> {
         Ok(())
     }
 
-    /// Predicts the queued windows and hands the queued records to `sink`.
-    fn flush(&mut self, sink: &mut dyn FnMut(Event) -> Result<()>) -> Result<()> {
+    /// Queues one item (header or data line), skipping data lines of other
+    /// shards. Returns `true` when a batch of windows is ready: predict
+    /// [`VariantScorer::pending_windows`] and hand the result to
+    /// [`VariantScorer::deliver`]. [`VariantScorer::run`] does this with the
+    /// model's own backend; callers that predict asynchronously (WebGPU) drive
+    /// these steps themselves.
+    pub fn queue(&mut self, item: VcfItem) -> Result<bool> {
+        if !matches!(item, VcfItem::Header(_)) {
+            self.data_lines += 1;
+            if let Some((k, n)) = self.opts.shard {
+                if (self.data_lines - 1) % n.max(1) != k {
+                    return Ok(false);
+                }
+            }
+        }
+        self.add(item)?;
+        let per = 4 * self.model.window();
+        Ok(self.windows.len() / per >= self.opts.batch.max(1) * 4)
+    }
+
+    /// The queued windows, `[n, 4, window]` (may be empty).
+    pub fn pending_windows(&self) -> &[f32] {
+        &self.windows
+    }
+
+    /// The scoring options (batch size, reverse-complement averaging).
+    pub fn options(&self) -> ScoreOptions {
+        self.opts
+    }
+
+    /// Takes the predictions of [`VariantScorer::pending_windows`] (already
+    /// averaged with reverse complements when asked), in window order, and
+    /// hands the queued records to `sink`.
+    pub fn deliver(
+        &mut self,
+        probs: &[f32],
+        sink: &mut dyn FnMut(Event) -> Result<()>,
+    ) -> Result<()> {
         let n_out = self.model.labels().len();
-        let probs = if self.windows.is_empty() {
-            vec![]
-        } else {
-            predict_windows(self.model, &self.windows, self.opts)?
-        };
+        let per = 4 * self.model.window();
+        if probs.len() != self.windows.len() / per * n_out {
+            return Err(crate::Error::input(
+                "predictions",
+                format!(
+                    "{} values for {} windows of {n_out} profiles",
+                    probs.len(),
+                    self.windows.len() / per
+                ),
+            ));
+        }
         let row = |i: usize| probs[i * n_out..(i + 1) * n_out].to_vec();
         for mut p in self.pending.drain(..) {
             if let Event::Record(rec) = &mut p.event {
@@ -418,43 +460,48 @@ impl<'m> VariantScorer<'m> {
         Ok(())
     }
 
+    /// The counts so far, with the contig aliases used and contigs not found.
+    pub fn summary(&self) -> Summary {
+        let mut s = self.summary.clone();
+        s.aliases = self.resolver.aliases();
+        s.unknown_contigs = self.resolver.unknown();
+        s
+    }
+
+    /// Predicts the queued windows and hands the queued records to `sink`.
+    fn flush(&mut self, sink: &mut dyn FnMut(Event) -> Result<()>) -> Result<()> {
+        let probs = if self.windows.is_empty() {
+            vec![]
+        } else {
+            predict_windows(self.model, &self.windows, self.opts)?
+        };
+        self.deliver(&probs, sink)
+    }
+
     /// Scores every item, in order, calling `sink` for each; stops at the
     /// first reader or sink error (records before it are delivered).
     pub fn run<I>(&mut self, items: I, sink: &mut dyn FnMut(Event) -> Result<()>) -> Result<Summary>
     where
         I: IntoIterator<Item = Result<VcfItem>>,
     {
-        let per = 4 * self.model.window();
-        let limit = self.opts.batch.max(1) * 4;
         let mut failure = None;
         for item in items {
             match item {
                 Ok(item) => {
-                    if !matches!(item, VcfItem::Header(_)) {
-                        self.data_lines += 1;
-                        if let Some((k, n)) = self.opts.shard {
-                            if (self.data_lines - 1) % n.max(1) != k {
-                                continue;
-                            }
-                        }
+                    if self.queue(item)? {
+                        self.flush(sink)?;
                     }
-                    self.add(item)?
                 }
                 Err(e) => {
                     failure = Some(e);
                     break;
                 }
             }
-            if self.windows.len() / per >= limit {
-                self.flush(sink)?;
-            }
         }
         self.flush(sink)?;
-        self.summary.aliases = self.resolver.aliases();
-        self.summary.unknown_contigs = self.resolver.unknown();
         match failure {
             Some(e) => Err(e),
-            None => Ok(self.summary.clone()),
+            None => Ok(self.summary()),
         }
     }
 }

@@ -7,7 +7,9 @@
 //! serde-wasm-bindgen; downloads are formatted here, by the same writers as the
 //! CLI's, so the page's TSV equals `brain-resnet score`'s.
 
+use std::cell::RefCell;
 use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::rc::Rc;
 
 use js_sys::{Function, Uint8Array};
 use serde::{Deserialize, Serialize};
@@ -131,10 +133,65 @@ struct PredictRow {
     error: Option<String>,
 }
 
-/// A loaded model.
+/// A loaded model, on the CPU (candle, SIMD128) and, once
+/// [`Engine::init_gpu`] succeeded, also on the GPU (WebGPU).
 #[wasm_bindgen]
 pub struct Engine {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
     model: Model,
+    #[cfg(feature = "gpu")]
+    gpu: RefCell<Option<Rc<crate::gpu::GpuNetwork>>>,
+    /// Which backend runs now, and why.
+    backend: RefCell<String>,
+}
+
+impl Inner {
+    /// Predicts a batch of windows (with reverse-complement averaging when
+    /// asked) on the GPU when there is one, else on the CPU. A GPU failure
+    /// switches to the CPU for good and says so in `backend`; the failed
+    /// batch is predicted again on the CPU, so no result comes from it.
+    async fn predict(&self, windows: &[f32], opts: ScoreOptions) -> crate::Result<Vec<f32>> {
+        #[cfg(feature = "gpu")]
+        {
+            let gpu = self.gpu.borrow().clone();
+            if let Some(gpu) = gpu {
+                match gpu_predict(&gpu, windows, self.model.window(), opts).await {
+                    Ok(p) => return Ok(p),
+                    Err(e) => {
+                        *self.gpu.borrow_mut() = None;
+                        *self.backend.borrow_mut() = format!(
+                            "CPU (WebAssembly SIMD128): the GPU failed ({e}); switched to the CPU, \
+                             no result came from the failed run"
+                        );
+                    }
+                }
+            }
+        }
+        crate::scores::predict_windows(&self.model, windows, opts)
+    }
+}
+
+#[cfg(feature = "gpu")]
+async fn gpu_predict(
+    gpu: &crate::gpu::GpuNetwork,
+    windows: &[f32],
+    window: usize,
+    opts: ScoreOptions,
+) -> crate::Result<Vec<f32>> {
+    let batch = opts.batch.max(1);
+    let fwd = gpu.predict_async(windows, batch).await?;
+    if !opts.rc_mean {
+        return Ok(fwd);
+    }
+    let mut rc = windows.to_vec();
+    for w in rc.chunks_mut(4 * window) {
+        crate::window::reverse_complement(w, window);
+    }
+    let back = gpu.predict_async(&rc, batch).await?;
+    Ok(fwd.iter().zip(&back).map(|(a, b)| (a + b) / 2.0).collect())
 }
 
 #[wasm_bindgen]
@@ -143,25 +200,75 @@ impl Engine {
     /// refuses weights whose size or SHA-256 differs from the manifest.
     #[wasm_bindgen(constructor)]
     pub fn new(manifest_json: &str, weights: &[u8]) -> Result<Engine, JsError> {
+        let model = Model::from_bytes(manifest_json, weights).map_err(js_err)?;
         Ok(Engine {
-            model: Model::from_bytes(manifest_json, weights).map_err(js_err)?,
+            inner: Rc::new(Inner {
+                model,
+                #[cfg(feature = "gpu")]
+                gpu: RefCell::new(None),
+                backend: RefCell::new("CPU (WebAssembly SIMD128)".into()),
+            }),
+        })
+    }
+
+    /// Loses the GPU device on purpose, as a driver reset would (browser
+    /// tests of the CPU fallback use it).
+    #[doc(hidden)]
+    pub fn lose_gpu_device(&self) {
+        #[cfg(feature = "gpu")]
+        if let Some(g) = self.inner.gpu.borrow().as_ref() {
+            g.destroy_device();
+        }
+    }
+
+    /// Which backend runs now, and why.
+    pub fn backend(&self) -> String {
+        self.inner.backend.borrow().clone()
+    }
+
+    /// Opens the GPU through WebGPU and uploads the weights (the same file's
+    /// bytes as for the constructor); resolves to the backend note, rejects
+    /// with the reason when there is no usable GPU (the CPU stays in use).
+    /// `adapter` is the adapter in words, as the page read it from
+    /// `GPUAdapter.info` (wgpu cannot name it on the web).
+    pub fn init_gpu(&self, weights: Vec<u8>, adapter: String) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            #[cfg(feature = "gpu")]
+            {
+                let m = &inner.model.manifest;
+                let w = crate::weights::format::load_weights(m, &weights, &m.weights.file)
+                    .map_err(|e| JsValue::from(js_err(e)))?;
+                let gpu = crate::gpu::GpuNetwork::new_async(&m.architecture, &w, true)
+                    .await
+                    .map_err(|e| JsValue::from(js_err(e)))?;
+                *inner.gpu.borrow_mut() = Some(Rc::new(gpu));
+                let note = format!("GPU: {adapter} (WGSL through WebGPU)");
+                *inner.backend.borrow_mut() = note.clone();
+                Ok(JsValue::from_str(&note))
+            }
+            #[cfg(not(feature = "gpu"))]
+            {
+                let _ = (weights, adapter, inner);
+                Err(JsValue::from(js_err("this build has no GPU backend")))
+            }
         })
     }
 
     pub fn labels(&self) -> Vec<String> {
-        self.model.labels().to_vec()
+        self.inner.model.labels().to_vec()
     }
 
     #[wasm_bindgen(getter)]
     pub fn window(&self) -> usize {
-        self.model.window()
+        self.inner.model.window()
     }
 
     /// Predicts the records of a FASTA text: `[{name, probs} | {name, error}]`.
     pub fn predict_fasta(&self, text: &str) -> Result<JsValue, JsError> {
         let records =
             crate::sequences::read_fasta(text.as_bytes(), "pasted sequences").map_err(js_err)?;
-        let results = self.model.predict_sequences(
+        let results = self.inner.model.predict_sequences(
             records
                 .iter()
                 .map(|r| (r.name.as_str(), r.sequence.as_slice())),
@@ -188,7 +295,8 @@ impl Engine {
 
     /// Scores a VCF `File` against a genome given as `File`s (FASTA or bgzip
     /// FASTA, its `.fai`, and `.gzi` for bgzip). Calls `on_batch` with
-    /// `{events, bytes_read, bytes_total}` as results come; returns the summary.
+    /// `{events, bytes_read, bytes_total}` as results come; resolves to the
+    /// summary (with `backend`: where the windows were predicted).
     pub fn score_vcf(
         &self,
         vcf: &File,
@@ -197,7 +305,7 @@ impl Engine {
         gzi: Option<File>,
         options: JsValue,
         on_batch: &Function,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<js_sys::Promise, JsError> {
         let args: ScoreArgs = serde_wasm_bindgen::from_value(options).map_err(js_err)?;
         let fasta_reader = BlobReader::new(fasta)?;
         let fai_reader = BlobReader::new(fai)?;
@@ -224,32 +332,82 @@ impl Engine {
             batch: args.batch,
             shard: Some((args.shard, args.shards)),
         };
-        let mut scorer = VariantScorer::new(&self.model, genome, opts);
-        let mut batch: Vec<Event> = vec![];
-        let send = |batch: &mut Vec<Event>| -> crate::Result<()> {
-            let out = BatchOut {
-                events: batch,
-                bytes_read: read.get(),
-                bytes_total: total,
-            };
-            let value = to_js(&out).map_err(|e| crate::Error::input("results", e))?;
-            on_batch
-                .call1(&JsValue::NULL, &value)
-                .map_err(|e| crate::Error::input("results", format!("{e:?}")))?;
-            batch.clear();
-            Ok(())
-        };
-        let summary = scorer
-            .run(items, &mut |event| {
-                batch.push(event);
-                if batch.len() >= 64 {
-                    send(&mut batch)?;
-                }
+        let inner = self.inner.clone();
+        let on_batch = on_batch.clone();
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let mut scorer = VariantScorer::new(&inner.model, genome, opts);
+            let mut batch: Vec<Event> = vec![];
+            let send = |batch: &mut Vec<Event>| -> crate::Result<()> {
+                let out = BatchOut {
+                    events: batch,
+                    bytes_read: read.get(),
+                    bytes_total: total,
+                };
+                let value = to_js(&out).map_err(|e| crate::Error::input("results", e))?;
+                on_batch
+                    .call1(&JsValue::NULL, &value)
+                    .map_err(|e| crate::Error::input("results", format!("{e:?}")))?;
+                batch.clear();
                 Ok(())
+            };
+            let mut failure = None;
+            let mut items = items.into_iter();
+            loop {
+                let (ready, end) = match items.next() {
+                    Some(Ok(item)) => match scorer.queue(item) {
+                        Ok(ready) => (ready, false),
+                        Err(e) => {
+                            failure = Some(e);
+                            (true, true)
+                        }
+                    },
+                    Some(Err(e)) => {
+                        failure = Some(e);
+                        (true, true)
+                    }
+                    None => (true, true),
+                };
+                if !ready {
+                    continue;
+                }
+                let windows = scorer.pending_windows().to_vec();
+                let probs = if windows.is_empty() {
+                    Ok(vec![])
+                } else {
+                    inner.predict(&windows, opts).await
+                };
+                let delivered = probs.and_then(|p| {
+                    scorer.deliver(&p, &mut |event| {
+                        batch.push(event);
+                        Ok(())
+                    })
+                });
+                if let Err(e) = delivered {
+                    failure.get_or_insert(e);
+                }
+                if batch.len() >= 64 {
+                    send(&mut batch).map_err(|e| JsValue::from(js_err(e)))?;
+                }
+                if end || failure.is_some() {
+                    break;
+                }
+            }
+            send(&mut batch).map_err(|e| JsValue::from(js_err(e)))?;
+            if let Some(e) = failure {
+                return Err(JsValue::from(js_err(e)));
+            }
+            #[derive(Serialize)]
+            struct Out {
+                #[serde(flatten)]
+                summary: crate::scores::Summary,
+                backend: String,
+            }
+            to_js(&Out {
+                summary: scorer.summary(),
+                backend: inner.backend.borrow().clone(),
             })
-            .map_err(js_err);
-        send(&mut batch).map_err(js_err)?;
-        to_js(&summary?).map_err(js_err)
+            .map_err(|e| JsValue::from(js_err(e)))
+        }))
     }
 }
 
@@ -282,6 +440,7 @@ impl Engine {
         let ann = crate::analysis::read_annotations(annotations_tsv.as_bytes(), "annotations")
             .map_err(js_err)?;
         let reports: Vec<_> = self
+            .inner
             .model
             .labels()
             .iter()
@@ -327,13 +486,13 @@ impl Engine {
             .resolve(chrom)
             .map(String::from)
             .ok_or_else(|| js_err(format!("contig `{chrom}` is not in {}", fasta.name())))?;
-        let window = self.model.window();
+        let window = self.inner.model.window();
         let start = pos as i64 - 1 - crate::window::variant_offset(window) as i64;
         let seq = genome
             .fetch(&contig, start, start + window as i64)
             .map_err(js_err)?;
         let saturation =
-            crate::mutagenesis::saturation(&self.model, chrom, &seq, ScoreOptions::default())
+            crate::mutagenesis::saturation(&self.inner.model, chrom, &seq, ScoreOptions::default())
                 .map_err(js_err)?;
         to_js(&SaturationOut {
             contig,

@@ -28,6 +28,13 @@ function setBusy(busy) {
   $('predict-button').disabled = !ready;
   $('cancel-button').disabled = !busy;
   $('model-select').disabled = busy;
+  $('backend-select').disabled = busy;
+}
+
+function showBackend() {
+  const b = state.br?.backend;
+  $('backend-status').textContent = b ? `Runs on: ${b.text}` : '';
+  $('backend-status').dataset.kind = b?.kind ?? '';
 }
 
 async function loadModel(model) {
@@ -36,24 +43,28 @@ async function loadModel(model) {
   state.br = null;
   $('model-status').textContent = `loading ${model.name}…`;
   $('model-status').className = 'status';
+  delete $('model-status').dataset.ready;
+  showBackend();
   $('model-progress').hidden = false;
   $('model-note').textContent = model.description ?? '';
   $('model-note').className = model.random_weights ? 'note warning' : 'note';
   try {
     state.br = await BrainResNet.load(model.url, {
+      backend: $('backend-select').value,
       onProgress: (p) => {
         if (p.phase === 'download' && p.total) {
           $('model-progress').value = p.loaded / p.total;
           $('model-status').textContent = `downloading weights: ${fmtBytes(p.loaded)} of ${fmtBytes(p.total)}`;
         } else if (p.phase === 'start') {
-          $('model-status').textContent = `starting ${p.total} workers…`;
+          $('model-status').textContent = `starting ${p.total} worker${p.total > 1 ? 's' : ''}…`;
         }
       },
     });
     const m = state.br.manifest;
     $('model-status').textContent = `${m.name}: ${m.weights.dtype} weights, ${m.labels.length} profiles, ${m.genome_build}; ` +
-      `${state.br.size} workers (CPU, WebAssembly SIMD)${state.br.fromCache ? '; weights from the browser cache' : ''}`;
+      `${state.br.backend.kind === 'gpu' ? 'GPU' : `${state.br.size} CPU workers`}${state.br.fromCache ? '; weights from the browser cache' : ''}`;
     $('model-status').dataset.ready = 'true';
+    showBackend();
   } catch (e) {
     $('model-status').textContent = 'the model could not be loaded';
     $('model-status').className = 'status warning';
@@ -109,7 +120,8 @@ async function score(files) {
 function showRun(run) {
   const s = run.summary;
   const counts = Object.entries(s.by_status).map(([k, v]) => `${k} ${v}`).join(', ');
-  $('summary').textContent = `Scored ${s.scored} of ${s.alleles} alleles from ${s.records} records in ${run.seconds.toFixed(1)} s (${counts}).`;
+  $('summary').textContent = `Scored ${s.scored} of ${s.alleles} alleles from ${s.records} records in ${run.seconds.toFixed(1)} s on ${s.backend} (${counts}).`;
+  showBackend();
   for (const [vcf, genome] of s.aliases) message(`VCF contig ${vcf} was read as genome contig ${genome}.`, 'warn');
   if (s.unknown_contigs.length) {
     message(`These VCF contigs are not in the genome: ${s.unknown_contigs.join(', ')}. Is the genome the build the VCF was called on (${state.br.manifest.genome_build} for this model)?`, s.scored ? 'warn' : 'error');
@@ -311,6 +323,7 @@ function wire() {
   $('download-tsv').onclick = () => download('tsv');
   $('download-vcf').onclick = () => download('vcf');
   $('model-select').onchange = (e) => loadModel(state.models[e.target.selectedIndex]);
+  $('backend-select').onchange = () => loadModel(state.models[$('model-select').selectedIndex]);
 }
 
 async function analyses() {

@@ -2,7 +2,8 @@
 //
 //   import { listModels, BrainResNet, sortGenomeFiles } from './brain-resnet.js';
 //   const models = await listModels();                  // from models/index.json
-//   const br = await BrainResNet.load(models[0].url, { onProgress });
+//   const br = await BrainResNet.load(models[0].url, { backend: 'auto', onProgress });
+//   br.backend                                           // {kind: 'gpu' | 'cpu', text: which and why}
 //   const rows = await br.predictFasta('>s\nACGT...');
 //   const run = await br.scoreVcf({ vcf, fasta, fai, gzi }, { rcMean: false, onProgress });
 //   const tsv = await br.format('tsv', run.events, 'abs_diff,log_ratio');
@@ -94,6 +95,25 @@ class Worker1 {
   }
 }
 
+/**
+ * The WebGPU adapter in words, or why there is none:
+ * {adapter: 'vendor architecture description', fallback: bool} | {error}.
+ */
+export async function probeWebGpu() {
+  if (!globalThis.navigator?.gpu) return { error: 'this browser offers no WebGPU (navigator.gpu is missing)' };
+  let adapter = null;
+  try {
+    adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (e) {
+    return { error: `the WebGPU adapter request failed (${e.message})` };
+  }
+  if (!adapter) return { error: 'WebGPU is present but found no adapter' };
+  const info = adapter.info ?? {};
+  const fallback = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter);
+  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
+  return { adapter: fallback ? `${name}, a software fallback adapter` : name, fallback };
+}
+
 /** Sorts dropped or chosen files into {vcf, fasta, fai, gzi}; throws on what it cannot place. */
 export function sortGenomeFiles(files) {
   const out = {};
@@ -112,18 +132,34 @@ export class BrainResNet {
   /**
    * Loads the model at `url` (a directory with model.json) into a pool of workers.
    * `workers` defaults to navigator.hardwareConcurrency, at most 4.
+   * `backend`: 'auto' (a hardware WebGPU adapter when there is one, else the CPU),
+   * 'gpu' (WebGPU, any adapter, or an error saying why not) or 'cpu'.
+   * On the GPU one worker drives it; `br.backend.text` says which backend runs and why.
    */
-  static async load(url, { workers, onProgress } = {}) {
+  static async load(url, { workers, backend = 'auto', onProgress } = {}) {
     const base = url.endsWith('/') ? url : `${url}/`;
     const res = await fetch(new URL('model.json', base));
     if (!res.ok) throw new Error(`cannot read ${base}model.json (${res.status} ${res.statusText})`);
     const manifestText = await res.text();
     const manifest = JSON.parse(manifestText);
     const { buffer, fromCache } = await loadWeights(new URL(manifest.weights.file, base).href, manifest, onProgress);
+    if (!['auto', 'gpu', 'cpu'].includes(backend)) throw new Error(`unknown backend ${backend}: auto, gpu or cpu`);
     const n = Math.max(1, Math.min(workers ?? navigator.hardwareConcurrency ?? 2, 4));
+    let gpu = null;
+    let reason = backend === 'cpu' ? 'as chosen' : null;
+    if (backend !== 'cpu') {
+      const probe = await probeWebGpu();
+      if (probe.error) reason = probe.error;
+      else if (probe.fallback && backend === 'auto') reason = `the only WebGPU adapter is ${probe.adapter}: the CPU path is faster`;
+      else gpu = probe;
+      if (!gpu && backend === 'gpu') throw new Error(`the GPU backend was chosen, but ${reason}`);
+    }
     const br = new BrainResNet(manifest, manifestText, buffer, n);
     br.fromCache = fromCache;
-    onProgress?.({ phase: 'start', loaded: 0, total: n });
+    br.choice = backend;
+    br.gpu = gpu;
+    br.cpuReason = reason;
+    onProgress?.({ phase: 'start', loaded: 0, total: gpu ? 1 : n });
     await br.#startPool();
     return br;
   }
@@ -132,16 +168,41 @@ export class BrainResNet {
     this.manifest = manifest;
     this.manifestText = manifestText;
     this.weights = weights;
-    this.size = n;
+    this.cpuWorkers = n;
     this.pool = [];
+    this.gpu = null;
+    this.backend = null;
   }
 
   get labels() { return this.manifest.labels; }
 
+  /** Workers in the pool now. */
+  get size() { return this.pool.length || (this.gpu ? 1 : this.cpuWorkers); }
+
+  #cpuBackend() {
+    const text = `CPU (WebAssembly SIMD128), ${this.cpuWorkers} worker${this.cpuWorkers > 1 ? 's' : ''}`;
+    return { kind: 'cpu', text: this.cpuReason ? `${text}: ${this.cpuReason}` : text };
+  }
+
   async #startPool() {
-    this.pool = Array.from({ length: this.size }, () => new Worker1());
+    const size = this.gpu ? 1 : this.cpuWorkers;
+    this.pool = Array.from({ length: size }, () => new Worker1());
     try {
       await Promise.all(this.pool.map((w) => w.call('load', { manifest: this.manifestText, weights: this.weights.slice(0) })));
+      if (this.gpu) {
+        try {
+          const r = await this.pool[0].call('gpu', { weights: this.weights.slice(0), adapter: this.gpu.adapter });
+          this.backend = { kind: 'gpu', text: this.choice === 'gpu' ? `${r.backend}, as chosen` : r.backend };
+          return;
+        } catch (e) {
+          if (this.choice === 'gpu') throw new Error(`the GPU backend was chosen, but it failed: ${e.message}`);
+          this.gpu = null;
+          this.cpuReason = `the GPU could not be used (${e.message})`;
+          this.pool.forEach((w) => w.terminate('switching to the CPU'));
+          return this.#startPool();
+        }
+      }
+      this.backend = this.#cpuBackend();
     } catch (e) {
       this.pool.forEach((w) => w.terminate('model failed to load'));
       this.pool = [];
@@ -157,6 +218,12 @@ export class BrainResNet {
   cancel() {
     this.pool.forEach((w) => w.terminate('cancelled'));
     this.pool = [];
+  }
+
+  /** Loses the GPU device on purpose, as a driver reset would (tests of the CPU fallback). */
+  async loseGpuDevice() {
+    await this.#ensurePool();
+    await this.pool[0].call('lose-gpu');
   }
 
   /** Predicts FASTA text: [{name, probs: number[31]} | {name, error}]. */
@@ -198,6 +265,13 @@ export class BrainResNet {
     const results = await Promise.all(runs);
     records.sort((a, b) => a.line - b.line);
     const summary = mergeSummaries(results.map((r) => r.summary));
+    if (this.gpu && results[0].summary.backend && !results[0].summary.backend.startsWith('GPU')) {
+      // The GPU failed during the run: the worker finished it on the CPU and says why.
+      this.gpu = null;
+      this.cpuWorkers = 1;
+      this.backend = { kind: 'cpu', text: results[0].summary.backend };
+    }
+    summary.backend = this.backend.text;
     const events = [...headers.map((h) => ({ Header: h })), ...records.map((r) => ({ Record: r }))];
     return { events, records, summary, seconds: (performance.now() - started) / 1000 };
   }

@@ -22,8 +22,15 @@ self.onmessage = async (event) => {
       case 'predict':
         reply(m.id, 'result', { rows: engine.predict_fasta(m.text) });
         break;
+      case 'gpu':
+        reply(m.id, 'result', { backend: await engine.init_gpu(new Uint8Array(m.weights), m.adapter) });
+        break;
+      case 'lose-gpu': // tests of the CPU fallback: a driver reset, on purpose
+        engine.lose_gpu_device();
+        reply(m.id, 'result', {});
+        break;
       case 'score': {
-        const summary = engine.score_vcf(m.vcf, m.fasta, m.fai, m.gzi ?? undefined, m.options,
+        const summary = await engine.score_vcf(m.vcf, m.fasta, m.fai, m.gzi ?? undefined, m.options,
           (batch) => reply(m.id, 'batch', { batch }));
         reply(m.id, 'result', { summary });
         break;

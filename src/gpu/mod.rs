@@ -70,23 +70,31 @@ impl GpuNetwork {
     /// Finds an adapter (discrete, integrated, or also a CPU driver such as
     /// lavapipe when `allow_software`) and uploads the model. `Err` says why
     /// there is no GPU path.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn new(cfg: &Config, weights: &Weights) -> Result<GpuNetwork> {
         pollster::block_on(Self::new_async(cfg, weights, true))
     }
 
     /// Like [`GpuNetwork::new`], refusing software adapters (for automatic
     /// choice: on a CPU driver our CPU path is faster).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn new_hardware(cfg: &Config, weights: &Weights) -> Result<GpuNetwork> {
         pollster::block_on(Self::new_async(cfg, weights, false))
     }
 
-    async fn new_async(
+    /// Finds an adapter and uploads the model (natively through Vulkan, in
+    /// the browser through WebGPU, where the page has already chosen).
+    pub async fn new_async(
         cfg: &Config,
         weights: &Weights,
         allow_software: bool,
     ) -> Result<GpuNetwork> {
+        #[cfg(target_arch = "wasm32")]
+        let backends = wgpu::Backends::BROWSER_WEBGPU;
+        #[cfg(not(target_arch = "wasm32"))]
+        let backends = wgpu::Backends::VULKAN;
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
-            backends: wgpu::Backends::VULKAN,
+            backends,
             ..wgpu::InstanceDescriptor::new_without_display_handle()
         });
         let adapter = instance
@@ -585,17 +593,64 @@ impl GpuNetwork {
         })
     }
 
-    /// Predicts `[n, 4, window]` one-hot windows; returns `n * outputs` probabilities.
+    /// Predicts `[n, 4, window]` one-hot windows; returns `n * outputs`
+    /// probabilities (blocking: native only).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn predict(&self, windows: &[f32], max_batch: usize) -> Result<Vec<f32>> {
         let per = 4 * self.cfg.window;
         let mut out = Vec::with_capacity(windows.len() / per * self.cfg.outputs);
         for chunk in windows.chunks(per * max_batch.max(1)) {
-            out.extend(self.run(chunk, chunk.len() / per)?);
+            let plan = self.submit(chunk, chunk.len() / per);
+            let slice = plan.readback.slice(..);
+            let (tx, rx) = std::sync::mpsc::channel();
+            slice.map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send(r);
+            });
+            self.device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| gpu_err(format!("device lost or stalled: {e}")))?;
+            rx.recv()
+                .map_err(|_| gpu_err("readback never completed"))?
+                .map_err(|e| gpu_err(format!("cannot read results back: {e}")))?;
+            out.extend(self.read_back(&plan)?);
         }
         Ok(out)
     }
 
-    fn run(&self, windows: &[f32], n: usize) -> Result<Vec<f32>> {
+    /// Like `predict`, awaiting each batch's readback (WebGPU maps buffers
+    /// asynchronously: the worker's event loop must run meanwhile).
+    #[cfg(target_arch = "wasm32")]
+    pub async fn predict_async(&self, windows: &[f32], max_batch: usize) -> Result<Vec<f32>> {
+        use wasm_bindgen::JsValue;
+        let per = 4 * self.cfg.window;
+        let mut out = Vec::with_capacity(windows.len() / per * self.cfg.outputs);
+        for chunk in windows.chunks(per * max_batch.max(1)) {
+            let plan = self.submit(chunk, chunk.len() / per);
+            let slice = plan.readback.slice(..);
+            let mut settle: Option<js_sys::Function> = None;
+            let promise = js_sys::Promise::new(&mut |resolve, _reject| settle = Some(resolve));
+            let settle = settle.ok_or_else(|| gpu_err("no promise"))?;
+            slice.map_async(wgpu::MapMode::Read, move |r| {
+                let text = match r {
+                    Ok(()) => JsValue::NULL,
+                    Err(e) => JsValue::from_str(&e.to_string()),
+                };
+                let _ = settle.call1(&JsValue::NULL, &text);
+            });
+            let outcome = wasm_bindgen_futures::JsFuture::from(promise)
+                .await
+                .map_err(|e| gpu_err(format!("readback failed: {e:?}")))?;
+            if let Some(e) = outcome.as_string() {
+                return Err(gpu_err(format!("cannot read results back: {e}")));
+            }
+            out.extend(self.read_back(&plan)?);
+        }
+        Ok(out)
+    }
+
+    /// Uploads `n` windows and queues the forward pass and the copy of the
+    /// outputs into the plan's readback buffer.
+    fn submit(&self, windows: &[f32], n: usize) -> Arc<Plan> {
         let plan = self.plan(n);
         debug_assert_eq!(plan.batch, n);
         self.queue.write_buffer(&plan.input, 0, bytes_of(windows));
@@ -614,17 +669,13 @@ impl GpuNetwork {
         let bytes = (plan.out_len * 4) as u64;
         encoder.copy_buffer_to_buffer(&plan.output, 0, &plan.readback, 0, bytes);
         self.queue.submit([encoder.finish()]);
+        plan
+    }
+
+    /// Copies the mapped readback buffer out, unmaps it, and refuses the
+    /// results when the device reported an error or they are not finite.
+    fn read_back(&self, plan: &Plan) -> Result<Vec<f32>> {
         let slice = plan.readback.slice(..);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| gpu_err(format!("device lost or stalled: {e}")))?;
-        rx.recv()
-            .map_err(|_| gpu_err("readback never completed"))?
-            .map_err(|e| gpu_err(format!("cannot read results back: {e}")))?;
         let data = {
             let view = slice.get_mapped_range().map_err(gpu_err)?;
             view.chunks_exact(4)
