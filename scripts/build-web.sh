@@ -24,10 +24,17 @@ wasm-bindgen --target web --no-typescript --out-dir dist/pkg \
 node_modules/.bin/wasm-opt -O3 dist/pkg/brain_resnet_bg.wasm -o dist/pkg/brain_resnet_bg.wasm
 say "wasm: $(stat -c %s dist/pkg/brain_resnet_bg.wasm) bytes after wasm-opt -O3"
 
-# Models. Until a trained model ships in models/, the fixture network (random weights)
-# is converted here, as a user converts a checkpoint; it is labelled as such.
+# Models: the shipped ones (models/*/, converted by our own CLI and committed; the page
+# opens on the first), then the test fixture network (random weights), converted here as a
+# user converts a checkpoint and labelled as such.
 cli=target/release/brain-resnet
 entries=()
+for manifest in models/*/model.json; do
+  [ -e "$manifest" ] || continue
+  dir=$(dirname "$manifest"); id=$(basename "$dir")
+  cp -r "$dir" "dist/models/$id"
+  entries+=("$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(json.dumps({"id": sys.argv[2], "name": m["name"], "dtype": m["weights"]["dtype"], "bytes": m["weights"]["bytes"], "random_weights": False, "path": sys.argv[2] + "/", "description": m["description"]}))' "$manifest" "$id")")
+done
 for dtype in f32 int8; do
   id="fixture-mini-random-$dtype"
   $cli convert "$fixtures/model/metachrom-mini-legacy.pth" --labels "$fixtures/model/labels.txt" \
@@ -36,19 +43,9 @@ for dtype in f32 int8; do
   bytes=$(stat -c %s "dist/models/$id/weights.safetensors")
   entries+=("{\"id\": \"$id\", \"name\": \"$id\", \"dtype\": \"$dtype\", \"bytes\": $bytes, \"random_weights\": true, \"path\": \"$id/\", \"description\": \"Test fixture network with random weights: for trying the page only; its scores mean nothing biologically.\"}")
 done
-for manifest in models/*/model.json; do
-  [ -e "$manifest" ] || continue
-  dir=$(dirname "$manifest"); id=$(basename "$dir")
-  cp -r "$dir" "dist/models/$id"
-  entries+=("$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(json.dumps({"id": sys.argv[2], "name": m["name"], "dtype": m["weights"]["dtype"], "bytes": m["weights"]["bytes"], "random_weights": False, "path": sys.argv[2] + "/", "description": m["description"]}))' "$manifest" "$id")")
-done
 ( IFS=,; echo "{\"models\": [${entries[*]}]}" ) > dist/models/index.json
 
-# Demo inputs: the fixture genome (bgzip + indexes), VCF and sequences.
-cp "$fixtures/genome/genome.fa.gz" "$fixtures/genome/genome.fa.gz.fai" "$fixtures/genome/genome.fa.gz.gzi" \
-   "$fixtures/variants.vcf" "$fixtures/sequences.fa" dist/demo/
-cat > dist/demo/index.json <<'JSON'
-{"files": {"vcf": "variants.vcf", "fasta": "genome.fa.gz", "fai": "genome.fa.gz.fai", "gzi": "genome.fa.gz.gzi"}}
-JSON
+# Demo inputs (www/demo/, copied above): the synthetic genome (bgzip + .fai + .gzi), VCF,
+# ground-truth annotations; made by training/demo_data.py --bgzip.
 chmod -R u+w dist
 say "built dist/ ($(du -sh dist | cut -f1))"

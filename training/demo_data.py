@@ -138,6 +138,9 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--n-variants", type=int, default=3000)
     ap.add_argument("--causal-fraction", type=float, default=0.15)
+    ap.add_argument("--bgzip", action="store_true",
+                    help="ship form: genome.fa.gz (bgzip) + .fai + .gzi (needs pysam) instead of genome.fa, "
+                         "and index.json for the page's demo button")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.default_rng(args.seed)
@@ -237,7 +240,9 @@ def main():
             f.write(f"{c['contig']}\t{c['pos']}\t{vid}\t{'ACGT'[c['ref']]}\t{'ACGT'[c['alt']]}\t.\tPASS\t.\n")
     with open(os.path.join(args.out, "annotations.tsv"), "w") as fa, \
             open(os.path.join(args.out, "truth.tsv"), "w") as ft:
-        fa.write("id\tlabel\tref_reads\talt_reads\tgerp\tmaf\tcausal_profile\n")
+        fa.write("id\tlabel\tref_reads\talt_reads\tgerp\tmaf\tp_value\tpip\tcausal_profile\n")
+        # Association statistics from their own stream, so the columns above stay as they were.
+        rng_assoc = np.random.default_rng([args.seed, 2])
         ft.write("id\tchrom\tpos\tref\talt\tkind\tmotif\tsite_start\tat_motif\tchanged_profiles\t"
                  "ref_labels\talt_labels\n")
         stats = {"causal": 0, "neutral": 0, "alt_on": 0}
@@ -260,8 +265,15 @@ def main():
             gerp = rng.normal(3.2, 1.3) if at_motif[i] else rng.normal(-0.3, 1.6)
             gerp = float(np.clip(gerp, -8.0, 6.2))
             maf = float(np.clip(maf, 0.001, 0.5))
+            # GWAS-like p-value and fine-mapping PIP: strong for causal variants, null otherwise.
+            if causal:
+                p_value = 10.0 ** -rng_assoc.uniform(4.0, 12.0)
+                pip = rng_assoc.beta(4.0, 2.0)
+            else:
+                p_value = rng_assoc.uniform(1e-6, 1.0)
+                pip = rng_assoc.beta(0.3, 15.0)
             fa.write(f"{ids[i]}\t{int(causal)}\t{depth - alt_reads}\t{alt_reads}\t{gerp:.2f}\t{maf:.4f}\t"
-                     f"{ch[0] if causal else '.'}\n")
+                     f"{p_value:.3g}\t{pip:.3f}\t{ch[0] if causal else '.'}\n")
             ft.write(f"{ids[i]}\t{c['contig']}\t{c['pos']}\t{'ACGT'[c['ref']]}\t{'ACGT'[c['alt']]}\t{c['kind']}\t"
                      f"{c['motif']}\t{c['site_start'] or '.'}\t{int(at_motif[i])}\t{','.join(ch) or '.'}\t"
                      f"{''.join(map(str, lab_ref[i]))}\t{''.join(map(str, lab_alt[i]))}\n")
@@ -280,6 +292,18 @@ def main():
                "candidates_evaluated": len(cl), "candidates_causal": len(causal_idx)}
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
+    if args.bgzip:
+        import pysam  # bgzip + faidx (htslib), only for the shipped form
+
+        plain = os.path.join(args.out, "genome.fa")
+        pysam.tabix_compress(plain, plain + ".gz", force=True)
+        os.remove(plain)
+        pysam.faidx(plain + ".gz")  # writes genome.fa.gz.fai and genome.fa.gz.gzi
+        files = {"vcf": "variants.vcf", "fasta": "genome.fa.gz", "fai": "genome.fa.gz.fai",
+                 "gzi": "genome.fa.gz.gzi", "annotations": "annotations.tsv"}
+        with open(os.path.join(args.out, "index.json"), "w") as f:
+            json.dump({"description": "Synthetic demo genome and variants (training/demo_data.py, "
+                                      f"seed {args.seed}); ground truth in truth.tsv", "files": files}, f, indent=1)
     print(json.dumps(summary, indent=1))
 
 

@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startServer, launch, openPage, parseScoreTsv, root, dist, fixtures, outDir } from './harness.mjs';
+import { startServer, launch, openPage, chooseModel, parseScoreTsv, root, dist, fixtures, outDir } from './harness.mjs';
 
 let srv, browser, session;
 const cli = path.join(root, 'target/release/brain-resnet');
 const f32Model = path.join(dist, 'models/fixture-mini-random-f32');
+const demoModel = path.join(dist, 'models/demo-motif-grammar');
+const demo = path.join(root, 'www/demo');
 
 before(async () => {
   fs.mkdirSync(outDir, { recursive: true });
@@ -23,9 +25,10 @@ after(async () => {
   srv?.server.close();
 });
 
-function cliScores(vcf, genome) {
-  return execFileSync(cli, ['score', '--model', f32Model, '--genome', genome, '--vcf', vcf], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+function cliScores(vcf, genome, model = f32Model) {
+  return execFileSync(cli, ['score', '--model', model, '--genome', genome, '--vcf', vcf], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
 }
+
 
 async function downloadText(page, button) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
@@ -58,25 +61,42 @@ async function runAndWait(page, trigger) {
     || document.querySelector('#messages .error'), null, { timeout: 120_000 });
 }
 
-test('the demo scores like the CLI, and the TSV download equals the CLI output', async () => {
+test('the page opens on the demo model; the demo button scores the demo data like the CLI and runs every analysis', async () => {
   const { page } = session;
+  assert.match(await page.$eval('#model-select', (s) => s.value), /^demo-motif-grammar \(int8, /);
   await runAndWait(page, () => page.click('#demo-button'));
-  assert.match(await page.textContent('#summary'), /Scored 12 of 16 alleles from 15 records/);
+  assert.match(await page.textContent('#summary'), /Scored 3000 of 3000 alleles from 3000 records/);
   const tsv = await downloadText(page, '#download-tsv');
-  const expected = cliScores(path.join(fixtures, 'variants.vcf'), path.join(fixtures, 'genome/genome.fa.gz'));
+  const expected = cliScores(path.join(demo, 'variants.vcf'), path.join(demo, 'genome.fa.gz'), demoModel);
   assertSameScores(tsv, expected);
-  // Same rows in the same order, same empty cells; numbers differ only in the last
-  // f32 bits (wasm and native sum in different orders), within the 1e-5 above.
   const cols = (text) => text.trim().split('\n').map((l) => l.split('\t').slice(0, 6).join('\t'));
   assert.deepEqual(cols(tsv), cols(expected));
   const vcf = await downloadText(page, '#download-vcf');
   assert.match(vcf, /##INFO=<ID=BR_abs_diff,Number=\.,Type=Float/);
-  assert.equal(vcf.split('\n').filter((l) => l && !l.startsWith('#')).length, 15);
+  assert.equal(vcf.split('\n').filter((l) => l && !l.startsWith('#')).length, 3000);
+  // The demo's annotations came along: every analysis ran, as `brain-resnet analyze` computes it.
+  await page.waitForSelector('#analysis-section[data-ready="true"]', { timeout: 120_000 });
+  await page.waitForFunction(() => document.getElementById('analysis-json').textContent.includes('"profile": "Glut"'));
+  const ours = JSON.parse(await page.textContent('#analysis-json'));
+  // The same scores as the page's (its TSV download), so the comparison is of the analyses alone.
+  const scores = path.join(outDir, 'demo-scores.tsv');
+  fs.writeFileSync(scores, tsv);
+  const theirs = JSON.parse(execFileSync(cli, ['analyze', '--scores', scores, '--annotations', path.join(demo, 'annotations.tsv'),
+    '--profile', 'Glut'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  for (const key of ['enrichment', 'direction', 'constraint', 'selection']) assert.ok(ours[key] && theirs[key], `analysis ${key}`);
+  assert.equal(ours.enrichment.hits, theirs.enrichment.hits);
+  assert.ok(Math.abs(ours.direction.spearman_rho - theirs.direction.spearman_rho) <= 1e-9);
+  assert.ok(ours.enrichment.fold >= 3, `demo enrichment fold ${ours.enrichment.fold}`);
+  assert.ok(ours.direction.spearman_rho > 0, `demo rho ${ours.direction.spearman_rho}`);
+  for (const id of ['enrichment', 'heatmap', 'locus', 'imbalance', 'gerp', 'maf']) {
+    assert.ok(await page.locator(`#figure-${id} svg`).count() > 0, `figure ${id} drawn`);
+  }
   await page.screenshot({ path: path.join(outDir, 'demo.png'), fullPage: true });
 });
 
 test('the fixture VCF and bgzip genome chosen through file inputs score like the CLI', async () => {
   const { page } = session;
+  await chooseModel(page, 'fixture-mini-random-f32');
   await page.setInputFiles('#vcf-input', path.join(fixtures, 'variants.vcf'));
   await page.setInputFiles('#genome-input', ['genome.fa.gz', 'genome.fa.gz.fai', 'genome.fa.gz.gzi'].map((f) => path.join(fixtures, 'genome', f)));
   await runAndWait(page, () => page.click('#score-button'));
@@ -93,6 +113,7 @@ test('the fixture VCF and bgzip genome chosen through file inputs score like the
 
 test('a malformed VCF reports its bad lines and still scores the good ones', async () => {
   const { page } = session;
+  await chooseModel(page, 'fixture-mini-random-f32');
   const bad = path.join(outDir, 'malformed.vcf');
   fs.writeFileSync(bad, 'chr1\t5001\tgood\tT\tC\nchr1\t5001\ttoo_few\tT\nchr1\tfive\tnot_a_number\tT\tC\n');
   await page.setInputFiles('#vcf-input', bad);
@@ -120,6 +141,7 @@ test('a genome whose contigs match none of the VCF\'s says so', async () => {
 
 test('pasted sequences predict like the CLI', async () => {
   const { page } = session;
+  await chooseModel(page, 'fixture-mini-random-f32');
   await page.click('#tab-sequences');
   await page.fill('#fasta-text', fs.readFileSync(path.join(fixtures, 'sequences.fa'), 'utf8'));
   await page.click('#predict-button');
@@ -139,6 +161,7 @@ test('pasted sequences predict like the CLI', async () => {
 
 test('cancel stops a run at once and the page scores again afterwards', async () => {
   const { page } = session;
+  await chooseModel(page, 'fixture-mini-random-f32');
   const big = path.join(outDir, 'cancel.vcf');
   const line = fs.readFileSync(path.join(fixtures, 'variants.vcf'), 'utf8').split('\n').find((l) => l.startsWith('chr1\t5001'));
   fs.writeFileSync(big, `${Array.from({ length: 20000 }, (_, i) => line.replace('snv_mid', `v${i}`)).join('\n')}\n`);
@@ -152,7 +175,7 @@ test('cancel stops a run at once and the page scores again afterwards', async ()
   assert.match(await page.textContent('#messages'), /Scoring cancelled/);
   assert.equal(await page.isEnabled('#score-button'), true);
   await runAndWait(page, () => page.click('#demo-button'));
-  assert.match(await page.textContent('#summary'), /Scored 12 of 16 alleles/);
+  assert.match(await page.textContent('#summary'), /Scored 3000 of 3000 alleles/);
 });
 
 test('a second visit takes the weights from the browser cache, not the network', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startServer, launch, openPage, root, dist, fixtures, outDir } from './harness.mjs';
+import { startServer, launch, openPage, chooseModel, root, dist, fixtures, outDir } from './harness.mjs';
 
 let srv, browser, session;
 const annotations = path.join(outDir, 'fixture-annotations.tsv');
@@ -26,6 +26,7 @@ before(async () => {
   srv = await startServer();
   browser = await launch();
   session = await openPage(browser, srv.origin);
+  await chooseModel(session.page, 'fixture-mini-random-f32');
   const { page } = session;
   await page.setInputFiles('#vcf-input', path.join(fixtures, 'variants.vcf'));
   await page.setInputFiles('#genome-input', ['genome.fa.gz', 'genome.fa.gz.fai', 'genome.fa.gz.gzi'].map((f) => path.join(fixtures, 'genome', f)));

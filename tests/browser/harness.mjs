@@ -72,6 +72,16 @@ export async function openPage(browser, origin) {
   return { context, page, seen, consoleErrors };
 }
 
+/** Loads the model whose id is `id` through the page's model menu and waits until it is ready. */
+export async function chooseModel(page, id) {
+  const names = await page.$$eval('#model-select option', (o) => o.map((x) => x.textContent));
+  const i = names.findIndex((t) => t.startsWith(`${id} (`));
+  if (i < 0) throw new Error(`model ${id} is not offered: ${names.join(', ')}`);
+  if (await page.$eval('#model-select', (s) => s.selectedIndex) === i) return;
+  await page.selectOption('#model-select', { index: i });
+  await page.waitForSelector('#model-status[data-ready="true"]', { timeout: 60_000 });
+}
+
 /** Parses a score TSV into {header, rows: Map(id|alt -> {status, values})}. */
 export function parseScoreTsv(text) {
   const lines = text.trim().split('\n');

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, launch, fixtures, outDir } from './harness.mjs';
+import { startServer, launch, chooseModel, fixtures, outDir } from './harness.mjs';
 
 const N = Number(process.env.BRAIN_RESNET_LARGE_VARIANTS ?? 100_000);
 let srv, browser;
@@ -51,6 +51,7 @@ test(`${N} variants score in the page without freezing it`, { timeout: 30 * 60_0
   const page = await context.newPage();
   await page.goto(`${srv.origin}/`);
   await page.waitForSelector('#model-status[data-ready="true"]', { timeout: 60_000 });
+  await chooseModel(page, 'fixture-mini-random-f32');
   await page.evaluate(() => { window.__longTasks.length = 0; });
   await page.setInputFiles('#vcf-input', vcf);
   await page.setInputFiles('#genome-input', ['genome.fa.gz', 'genome.fa.gz.fai', 'genome.fa.gz.gzi'].map((f) => path.join(fixtures, 'genome', f)));
