@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::model::Model;
-use crate::scores::{predict_windows, ScoreOptions};
+use crate::scores::{predict_windows, predict_with_references, ScoreOptions};
 use crate::window::encode_into;
 
 /// Base order of [`Saturation::delta`].
@@ -41,9 +41,16 @@ pub fn saturation(model: &Model, name: &str, seq: &[u8], opts: ScoreOptions) -> 
     }
     let reference = predict_windows(model, &reference_window, opts)?;
     let mut delta = vec![0f32; window * 4 * outputs];
-    // Predict in chunks so memory stays small whatever the window.
+    // Predict in chunks so memory stays small whatever the window; each chunk
+    // starts with the reference window, the mutants' reference: on the CPU
+    // they are predicted incrementally (only what a base change reaches).
+    let reference_of: Vec<Option<usize>> = std::iter::once(None)
+        .chain(std::iter::repeat(Some(0)))
+        .take(257)
+        .collect();
     for chunk in mutants.chunks(256) {
-        let mut windows = Vec::with_capacity(chunk.len() * per);
+        let mut windows = Vec::with_capacity((chunk.len() + 1) * per);
+        windows.extend_from_slice(&reference_window);
         for &(pos, b) in chunk {
             let mut m = padded.clone();
             m[pos] = BASES[b];
@@ -51,7 +58,8 @@ pub fn saturation(model: &Model, name: &str, seq: &[u8], opts: ScoreOptions) -> 
             windows.resize(start + per, 0.0);
             encode_into(name, &m, window, &mut windows[start..])?;
         }
-        let probs = predict_windows(model, &windows, opts)?;
+        let probs = predict_with_references(model, &windows, &reference_of[..=chunk.len()], opts)?;
+        let probs = &probs[outputs..];
         for (k, &(pos, b)) in chunk.iter().enumerate() {
             for o in 0..outputs {
                 delta[(pos * 4 + b) * outputs + o] = probs[k * outputs + o] - reference[o];

@@ -208,6 +208,77 @@ pub fn predict_windows(model: &Model, windows: &[f32], opts: ScoreOptions) -> Re
     Ok(out)
 }
 
+/// Predicts `windows` (`[n, 4, window]`) where `reference_of[i]` names the
+/// window that window `i` is a variant of (or `None`). On the CPU, such
+/// variant windows are predicted incrementally against their reference
+/// (only the positions the change reaches are recomputed; equal to full
+/// recomputation within float rounding); on the GPU all are predicted whole.
+pub fn predict_with_references(
+    model: &Model,
+    windows: &[f32],
+    reference_of: &[Option<usize>],
+    opts: ScoreOptions,
+) -> Result<Vec<f32>> {
+    let per = 4 * model.window();
+    let n = windows.len() / per;
+    if model.on_gpu() || reference_of.len() != n {
+        return predict_windows(model, windows, opts);
+    }
+    let outputs = model.labels().len();
+    let mut out = vec![0f32; n * outputs];
+    let mut dependants: Vec<Vec<usize>> = vec![vec![]; n];
+    let mut roots = vec![];
+    for (i, r) in reference_of.iter().enumerate() {
+        match r {
+            Some(r) if *r < n && reference_of[*r].is_none() => dependants[*r].push(i),
+            _ => roots.push(i),
+        }
+    }
+    let mut rc_windows: Vec<f32> = vec![];
+    if opts.rc_mean {
+        rc_windows = windows.to_vec();
+        for w in rc_windows.chunks_mut(per) {
+            reverse_complement(w, model.window());
+        }
+    }
+    // A few references at a time (their activations are kept while their variants run).
+    for group in roots.chunks(opts.batch.clamp(1, 16)) {
+        let mut passes = vec![windows];
+        if opts.rc_mean {
+            passes.push(&rc_windows);
+        }
+        for (pass, data) in passes.into_iter().enumerate() {
+            let refs: Vec<f32> = group
+                .iter()
+                .flat_map(|&i| data[i * per..(i + 1) * per].iter().copied())
+                .collect();
+            let mut items: Vec<(usize, &[f32])> = vec![];
+            let mut targets = vec![];
+            for (k, &r) in group.iter().enumerate() {
+                for &i in &dependants[r] {
+                    items.push((k, &data[i * per..(i + 1) * per]));
+                    targets.push(i);
+                }
+            }
+            let (ref_probs, probs) = model.network.predict_incremental(&refs, &items)?;
+            let scale = if opts.rc_mean { 0.5 } else { 1.0 };
+            let rows = group.iter().zip(ref_probs.chunks(outputs));
+            let rows = rows.chain(targets.iter().zip(probs.chunks(outputs)));
+            for (&i, row) in rows {
+                let dst = &mut out[i * outputs..(i + 1) * outputs];
+                for (d, v) in dst.iter_mut().zip(row) {
+                    if pass == 0 {
+                        *d = v * scale;
+                    } else {
+                        *d += v * scale;
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A record waiting for its windows' predictions.
 struct Pending {
     event: Event,
@@ -224,6 +295,8 @@ pub struct VariantScorer<'m> {
     opts: ScoreOptions,
     pending: Vec<Pending>,
     windows: Vec<f32>,
+    /// For each queued window, the queued window it is a variant of.
+    reference_of: Vec<Option<usize>>,
     summary: Summary,
     /// Data lines seen so far (for sharding).
     data_lines: usize,
@@ -239,16 +312,23 @@ impl<'m> VariantScorer<'m> {
             opts,
             pending: vec![],
             windows: vec![],
+            reference_of: vec![],
             summary: Summary::default(),
             data_lines: 0,
         }
     }
 
-    fn push_window(&mut self, name: &str, seq: &[u8]) -> Result<usize> {
+    /// Queues a window; `reference` is the queued window it is a variant of
+    /// (the record's REF window for an ALT window).
+    fn push_window(&mut self, name: &str, seq: &[u8], reference: Option<usize>) -> Result<usize> {
         let per = 4 * self.model.window();
         let start = self.windows.len();
         self.windows.resize(start + per, 0.0);
-        encode_into(name, seq, self.model.window(), &mut self.windows[start..])?;
+        if let Err(e) = encode_into(name, seq, self.model.window(), &mut self.windows[start..]) {
+            self.windows.truncate(start);
+            return Err(e);
+        }
+        self.reference_of.push(reference);
         Ok(start / per)
     }
 
@@ -355,9 +435,9 @@ impl<'m> VariantScorer<'m> {
                             window,
                         );
                         if ref_window.is_none() {
-                            ref_window = Some(self.push_window(&r.id, &ref_seq)?);
+                            ref_window = Some(self.push_window(&r.id, &ref_seq, None)?);
                         }
-                        alt_window = Some(self.push_window(&r.id, &alt_seq)?);
+                        alt_window = Some(self.push_window(&r.id, &alt_seq, ref_window)?);
                     }
                     alt_windows.push(alt_window);
                     alleles.push(AlleleResult {
@@ -414,6 +494,15 @@ impl<'m> VariantScorer<'m> {
         &self.windows
     }
 
+    /// Predicts the queued windows on the model's backend: on the CPU, each
+    /// ALT window incrementally against its record's REF window.
+    pub fn predict_pending(&self) -> Result<Vec<f32>> {
+        if self.windows.is_empty() {
+            return Ok(vec![]);
+        }
+        predict_with_references(self.model, &self.windows, &self.reference_of, self.opts)
+    }
+
     /// The scoring options (batch size, reverse-complement averaging).
     pub fn options(&self) -> ScoreOptions {
         self.opts
@@ -457,6 +546,7 @@ impl<'m> VariantScorer<'m> {
             sink(p.event)?;
         }
         self.windows.clear();
+        self.reference_of.clear();
         Ok(())
     }
 
@@ -470,11 +560,7 @@ impl<'m> VariantScorer<'m> {
 
     /// Predicts the queued windows and hands the queued records to `sink`.
     fn flush(&mut self, sink: &mut dyn FnMut(Event) -> Result<()>) -> Result<()> {
-        let probs = if self.windows.is_empty() {
-            vec![]
-        } else {
-            predict_windows(self.model, &self.windows, self.opts)?
-        };
+        let probs = self.predict_pending()?;
         self.deliver(&probs, sink)
     }
 

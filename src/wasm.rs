@@ -149,6 +149,13 @@ struct Inner {
 }
 
 impl Inner {
+    fn on_gpu(&self) -> bool {
+        #[cfg(feature = "gpu")]
+        return self.gpu.borrow().is_some();
+        #[cfg(not(feature = "gpu"))]
+        false
+    }
+
     /// Predicts a batch of windows (with reverse-complement averaging when
     /// asked) on the GPU when there is one, else on the CPU. A GPU failure
     /// switches to the CPU for good and says so in `backend`; the failed
@@ -370,11 +377,13 @@ impl Engine {
                 if !ready {
                     continue;
                 }
-                let windows = scorer.pending_windows().to_vec();
-                let probs = if windows.is_empty() {
-                    Ok(vec![])
-                } else {
+                // On the GPU, awaited batch by batch; on the CPU, ALT windows
+                // incrementally against their REF windows.
+                let probs = if inner.on_gpu() && !scorer.pending_windows().is_empty() {
+                    let windows = scorer.pending_windows().to_vec();
                     inner.predict(&windows, opts).await
+                } else {
+                    scorer.predict_pending()
                 };
                 let delivered = probs.and_then(|p| {
                     scorer.deliver(&p, &mut |event| {

@@ -2,6 +2,7 @@
 //! weights) and its forward pass.
 
 pub mod config;
+pub mod incremental;
 pub mod network;
 
 use std::path::Path;
@@ -111,6 +112,15 @@ impl Model {
         if let Some(g) = &self.gpu {
             g.destroy_device();
         }
+    }
+
+    /// Whether predictions run on the GPU now.
+    pub fn on_gpu(&self) -> bool {
+        #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
+        if self.gpu.is_some() {
+            return !self.gpu_failed.load(std::sync::atomic::Ordering::Relaxed);
+        }
+        false
     }
 
     /// Which backend runs now, and why.

@@ -12,14 +12,14 @@ use super::config::{block_prefix, meta_conv_prefix, Config, LayerKind};
 use crate::error::{Error, Result};
 use crate::weights::Weights;
 
-struct Conv {
-    weight: Tensor, // [out, in, k]
-    bias: Tensor,   // [1, out, 1]
-    padding: usize,
+pub(super) struct Conv {
+    pub(super) weight: Tensor, // [out, in, k]
+    pub(super) bias: Tensor,   // [1, out, 1]
+    pub(super) padding: usize,
 }
 
 impl Conv {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+    pub(super) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         x.conv1d(&self.weight, self.padding, 1, 1, 1)?
             .broadcast_add(&self.bias)
     }
@@ -36,14 +36,14 @@ impl Linear {
     }
 }
 
-struct Block {
-    conv1: Conv,
-    conv2: Conv,
-    shortcut: Option<Conv>,
+pub(super) struct Block {
+    pub(super) conv1: Conv,
+    pub(super) conv2: Conv,
+    pub(super) shortcut: Option<Conv>,
 }
 
 /// Max pooling over the last dimension with stride = kernel; the remainder is dropped.
-fn max_pool(x: &Tensor, k: usize) -> candle_core::Result<Tensor> {
+pub(super) fn max_pool(x: &Tensor, k: usize) -> candle_core::Result<Tensor> {
     let (b, c, l) = x.dims3()?;
     let keep = l / k * k;
     x.narrow(2, 0, keep)?
@@ -56,12 +56,12 @@ fn sigmoid(x: &Tensor) -> candle_core::Result<Tensor> {
 }
 
 pub struct Network {
-    cfg: Config,
-    device: Device,
-    meta_convs: Vec<Conv>,
+    pub(super) cfg: Config,
+    pub(super) device: Device,
+    pub(super) meta_convs: Vec<Conv>,
     meta_fc: Vec<Linear>,
-    stem: Conv,
-    stages: Vec<Vec<Block>>,
+    pub(super) stem: Conv,
+    pub(super) stages: Vec<Vec<Block>>,
     res_fc: Vec<Linear>,
     head_fc: Vec<Linear>,
 }
@@ -149,25 +149,41 @@ impl Network {
     }
 
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let (meta, r) = self.conv_stack(&mut super::incremental::Plain, x.clone())?;
+        self.dense(&meta, &r)
+    }
+
+    /// The two convolution branches, written once for every executor (whole
+    /// tensors, or the incremental path's patches): returns the meta branch's
+    /// and the residual branch's last feature maps.
+    pub(super) fn conv_stack<E: super::incremental::Exec>(
+        &self,
+        e: &mut E,
+        x: E::A,
+    ) -> candle_core::Result<(E::A, E::A)> {
         // Branch 1: meta-feature convolutions.
         let mut meta = x.clone();
         for c in &self.meta_convs {
-            meta = max_pool(&c.forward(&meta)?.relu()?, self.cfg.meta.pool)?;
+            let y = e.conv(&meta, c, true)?;
+            meta = e.pool(&y, self.cfg.meta.pool)?;
         }
         // Branch 2: residual network.
         let pool = self.cfg.resnet.pool;
-        let mut r = max_pool(&self.stem.forward(x)?.relu()?, pool)?;
+        let y = e.conv(&x, &self.stem, true)?;
+        let mut r = e.pool(&y, pool)?;
         for stage in &self.stages {
             for block in stage {
-                let y = block.conv1.forward(&r)?.relu()?;
-                let y = block.conv2.forward(&y)?.relu()?;
-                r = match &block.shortcut {
-                    Some(sc) => (y + sc.forward(&r)?)?,
-                    None => (y + &r)?,
-                };
+                let y = e.conv(&r, &block.conv1, true)?;
+                let y = e.conv(&y, &block.conv2, true)?;
+                r = e.residual(&y, &r, block.shortcut.as_ref())?;
             }
-            r = max_pool(&r, pool)?;
+            r = e.pool(&r, pool)?;
         }
+        Ok((meta, r))
+    }
+
+    /// The dense layers on the two branches' last feature maps (`[n, C, L]` each).
+    pub(super) fn dense(&self, meta: &Tensor, r: &Tensor) -> candle_core::Result<Tensor> {
         let h = self.meta_fc[0].forward(&meta.flatten_from(1)?)?.relu()?;
         let meta = sigmoid(&self.meta_fc[1].forward(&h)?)?;
 
@@ -181,7 +197,7 @@ impl Network {
         sigmoid(&self.head_fc[1].forward(&h)?)
     }
 
-    fn to_input(&self, windows: &[f32]) -> Result<Tensor> {
+    pub(super) fn to_input(&self, windows: &[f32]) -> Result<Tensor> {
         let per = 4 * self.cfg.window;
         if windows.is_empty() || windows.len() % per != 0 {
             return Err(Error::input(
