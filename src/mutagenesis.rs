@@ -24,6 +24,17 @@ pub struct Saturation {
 /// Mutates every position of `seq` (at most the window length; shorter is
 /// padded with N) to each base it does not already have.
 pub fn saturation(model: &Model, name: &str, seq: &[u8], opts: ScoreOptions) -> Result<Saturation> {
+    saturation_with_progress(model, name, seq, opts, &mut |_, _| {})
+}
+
+/// [`saturation`], calling `progress(done, total)` after each chunk of mutants.
+pub fn saturation_with_progress(
+    model: &Model,
+    name: &str,
+    seq: &[u8],
+    opts: ScoreOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Saturation> {
     let window = model.window();
     let outputs = model.labels().len();
     let per = 4 * window;
@@ -48,6 +59,7 @@ pub fn saturation(model: &Model, name: &str, seq: &[u8], opts: ScoreOptions) -> 
         .chain(std::iter::repeat(Some(0)))
         .take(257)
         .collect();
+    let mut done = 0;
     for chunk in mutants.chunks(256) {
         let mut windows = Vec::with_capacity((chunk.len() + 1) * per);
         windows.extend_from_slice(&reference_window);
@@ -65,6 +77,8 @@ pub fn saturation(model: &Model, name: &str, seq: &[u8], opts: ScoreOptions) -> 
                 delta[(pos * 4 + b) * outputs + o] = probs[k * outputs + o] - reference[o];
             }
         }
+        done += chunk.len();
+        progress(done, mutants.len());
     }
     Ok(Saturation {
         window,

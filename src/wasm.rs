@@ -475,6 +475,7 @@ impl Engine {
         gzi: Option<File>,
         chrom: &str,
         pos: u32,
+        on_progress: Option<Function>,
     ) -> Result<JsValue, JsError> {
         let gzi_name = gzi.as_ref().map(|f| f.name());
         let gzi_reader = match &gzi {
@@ -500,9 +501,18 @@ impl Engine {
         let seq = genome
             .fetch(&contig, start, start + window as i64)
             .map_err(js_err)?;
-        let saturation =
-            crate::mutagenesis::saturation(&self.inner.model, chrom, &seq, ScoreOptions::default())
-                .map_err(js_err)?;
+        let saturation = crate::mutagenesis::saturation_with_progress(
+            &self.inner.model,
+            chrom,
+            &seq,
+            ScoreOptions::default(),
+            &mut |done, total| {
+                if let Some(f) = &on_progress {
+                    let _ = f.call2(&JsValue::NULL, &done.into(), &total.into());
+                }
+            },
+        )
+        .map_err(js_err)?;
         to_js(&SaturationOut {
             contig,
             start,

@@ -360,7 +360,14 @@ async function track(row) {
   $('track-section').hidden = false;
   $('track-title').textContent = `${row.r.chrom}:${row.r.pos} ${row.r.reference}>${row.a.alt} (${row.r.id}) — computing 3,000 mutants…`;
   try {
-    state.saturation = await state.br.saturation(state.runFiles, row.r.chrom, Number(row.r.pos));
+    $('track-progress').hidden = false;
+    $('track-progress').value = 0;
+    state.saturation = await state.br.saturation(state.runFiles, row.r.chrom, Number(row.r.pos), {
+      onProgress: ({ done, total }) => {
+        $('track-progress').value = done / total;
+        $('track-title').textContent = `${row.r.chrom}:${row.r.pos} ${row.r.reference}>${row.a.alt} (${row.r.id}) — ${done} of ${total} mutants…`;
+      },
+    });
     state.trackVariant = { id: row.r.id, pos: Number(row.r.pos), row };
     if (!$('track-profile').value) $('track-profile').value = $('analysis-profile').value;
     $('track-title').textContent = `${row.r.chrom}:${row.r.pos} ${row.r.reference}>${row.a.alt} (${row.r.id})`;
@@ -369,6 +376,7 @@ async function track(row) {
   } catch (e) {
     message(`Track: ${e.message}`);
   } finally {
+    $('track-progress').hidden = true;
     setBusy(false);
   }
 }

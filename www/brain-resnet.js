@@ -294,10 +294,12 @@ export class BrainResNet {
   /**
    * Saturation mutagenesis of the variant window at 1-based `pos` of `chrom`:
    * {contig, start, sequence, window, outputs, reference[31], delta[pos*4*31 + base*31 + profile]} (bases ACGT).
+   * onProgress({done, total}) as mutants are predicted.
    */
-  async saturation({ fasta, fai, gzi }, chrom, pos) {
+  async saturation({ fasta, fai, gzi }, chrom, pos, { onProgress } = {}) {
     await this.#ensurePool();
-    return (await this.pool[0].call('saturation', { fasta, fai, gzi: gzi ?? null, chrom, pos: Number(pos) })).saturation;
+    return (await this.pool[0].call('saturation', { fasta, fai, gzi: gzi ?? null, chrom, pos: Number(pos) },
+      (p) => onProgress?.(p))).saturation;
   }
 
   /** Formats results exactly as `brain-resnet score` does: format 'tsv' or 'vcf'. */

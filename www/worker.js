@@ -42,7 +42,10 @@ self.onmessage = async (event) => {
         reply(m.id, 'result', { annotations: parse_annotations(m.text, m.name) });
         break;
       case 'saturation':
-        reply(m.id, 'result', { saturation: engine.saturation(m.fasta, m.fai, m.gzi ?? undefined, m.chrom, m.pos) });
+        reply(m.id, 'result', {
+          saturation: engine.saturation(m.fasta, m.fai, m.gzi ?? undefined, m.chrom, m.pos,
+            (done, total) => reply(m.id, 'batch', { batch: { done, total } })),
+        });
         break;
       case 'format':
         reply(m.id, 'result', { text: format_results(m.format, m.events, m.labels, m.scores, m.modelLine) });
