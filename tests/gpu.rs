@@ -26,14 +26,6 @@ fn gpu_or_skip(cfg: &Config, weights: &brain_resnet::weights::Weights) -> Option
     }
 }
 
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
 #[test]
 fn gpu_matches_cpu_and_expected_on_the_fixture_model() {
     let dir = tempfile::tempdir().unwrap();
@@ -55,7 +47,7 @@ fn gpu_matches_cpu_and_expected_on_the_fixture_model() {
     let cpu = model.network.predict(&windows).unwrap();
     for batch in [1, 3, 8] {
         let g = gpu.predict(&windows, batch).unwrap();
-        let d = max_diff(&g, &cpu);
+        let d = max_abs_diff_f32(&g, &cpu);
         eprintln!("batch {batch}: max |GPU - CPU| = {d:.2e}");
         assert!(d <= 1e-4, "batch {batch}: {d}");
     }
@@ -66,7 +58,7 @@ fn gpu_matches_cpu_and_expected_on_the_fixture_model() {
         .iter()
         .flat_map(|(_, v)| v.iter().map(|x| *x as f32))
         .collect();
-    assert!(max_diff(&g, &want) <= 1e-4);
+    assert!(max_abs_diff_f32(&g, &want) <= 1e-4);
 }
 
 #[test]
@@ -86,7 +78,7 @@ fn gpu_matches_cpu_on_the_full_size_architecture() {
     }
     let c = cpu.predict(&windows).unwrap();
     let g = gpu.predict(&windows, 2).unwrap();
-    let d = max_diff(&g, &c);
+    let d = max_abs_diff_f32(&g, &c);
     eprintln!("full size: max |GPU - CPU| = {d:.2e}");
     assert!(d <= 1e-4, "{d}");
     // The outputs are not saturated (a trivial 0/1 answer would hide errors).
@@ -167,5 +159,5 @@ fn a_lost_gpu_device_falls_back_to_the_cpu_and_says_so() {
         .remove(0)
         .unwrap();
     assert_eq!(after, cpu, "after the loss, results come from the CPU");
-    assert!(max_diff(&before, &cpu) <= 1e-4);
+    assert!(max_abs_diff_f32(&before, &cpu) <= 1e-4);
 }

@@ -12,14 +12,6 @@ use brain_resnet::window::encode_into;
 use brain_resnet::Model;
 use common::*;
 
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
 fn encode(seq: &[u8], window: usize) -> Vec<f32> {
     let mut w = vec![0f32; 4 * window];
     encode_into("test", seq, window, &mut w).unwrap();
@@ -48,8 +40,8 @@ fn check(net: &Network, seq: &[u8], mutants: &[Vec<u8>], what: &str) -> f32 {
     let (ref_probs, inc) = net.predict_incremental(&reference, &items).unwrap();
     let whole: Vec<f32> = windows.iter().flatten().copied().collect();
     let full = net.predict(&whole).unwrap();
-    assert!(max_diff(&ref_probs, &net.predict(&reference).unwrap()) <= 1e-6);
-    let d = max_diff(&inc, &full);
+    assert!(max_abs_diff_f32(&ref_probs, &net.predict(&reference).unwrap()) <= 1e-6);
+    let d = max_abs_diff_f32(&inc, &full);
     eprintln!(
         "{what}: {} windows, max |incremental - full| {d:.2e}",
         mutants.len()
