@@ -205,9 +205,16 @@ async fn gpu_predict(
 impl Engine {
     /// Loads a model from `model.json`'s text and the weights file's bytes;
     /// refuses weights whose size or SHA-256 differs from the manifest.
+    /// `sha256`: the weights' digest (hex) when the page computed it with
+    /// WebCrypto (else it is computed here, in WebAssembly: slower).
     #[wasm_bindgen(constructor)]
-    pub fn new(manifest_json: &str, weights: &[u8]) -> Result<Engine, JsError> {
-        let model = Model::from_bytes(manifest_json, weights).map_err(js_err)?;
+    pub fn new(
+        manifest_json: &str,
+        weights: &[u8],
+        sha256: Option<String>,
+    ) -> Result<Engine, JsError> {
+        let model = Model::from_bytes_with_digest(manifest_json, weights, sha256.as_deref())
+            .map_err(js_err)?;
         Ok(Engine {
             inner: Rc::new(Inner {
                 model,
@@ -238,14 +245,24 @@ impl Engine {
     /// with the reason when there is no usable GPU (the CPU stays in use).
     /// `adapter` is the adapter in words, as the page read it from
     /// `GPUAdapter.info` (wgpu cannot name it on the web).
-    pub fn init_gpu(&self, weights: Vec<u8>, adapter: String) -> js_sys::Promise {
+    pub fn init_gpu(
+        &self,
+        weights: Vec<u8>,
+        sha256: Option<String>,
+        adapter: String,
+    ) -> js_sys::Promise {
         let inner = self.inner.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             #[cfg(feature = "gpu")]
             {
                 let m = &inner.model.manifest;
-                let w = crate::weights::format::load_weights(m, &weights, &m.weights.file)
-                    .map_err(|e| JsValue::from(js_err(e)))?;
+                let w = crate::weights::format::load_weights_with_digest(
+                    m,
+                    &weights,
+                    &m.weights.file,
+                    sha256.as_deref(),
+                )
+                .map_err(|e| JsValue::from(js_err(e)))?;
                 let gpu = crate::gpu::GpuNetwork::new_async(&m.architecture, &w, true)
                     .await
                     .map_err(|e| JsValue::from(js_err(e)))?;
@@ -256,7 +273,7 @@ impl Engine {
             }
             #[cfg(not(feature = "gpu"))]
             {
-                let _ = (weights, adapter, inner);
+                let _ = (weights, sha256, adapter, inner);
                 Err(JsValue::from(js_err("this build has no GPU backend")))
             }
         })

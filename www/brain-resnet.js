@@ -63,6 +63,17 @@ async function loadWeights(url, manifest, onProgress) {
   return { buffer, fromCache: false };
 }
 
+/**
+ * SHA-256 (hex) of the weights with WebCrypto, once for all workers (the Rust core compares it
+ * with model.json's); null where WebCrypto is missing (plain http off localhost): the workers
+ * then hash in WebAssembly.
+ */
+async function sha256Hex(buffer) {
+  if (!globalThis.crypto?.subtle) return null;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 class Worker1 {
   constructor() {
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
@@ -156,6 +167,7 @@ export class BrainResNet {
     }
     const br = new BrainResNet(manifest, manifestText, buffer, n);
     br.fromCache = fromCache;
+    br.sha256 = await sha256Hex(buffer);
     br.choice = backend;
     br.gpu = gpu;
     br.cpuReason = reason;
@@ -188,10 +200,10 @@ export class BrainResNet {
     const size = this.gpu ? 1 : this.cpuWorkers;
     this.pool = Array.from({ length: size }, () => new Worker1());
     try {
-      await Promise.all(this.pool.map((w) => w.call('load', { manifest: this.manifestText, weights: this.weights.slice(0) })));
+      await Promise.all(this.pool.map((w) => w.call('load', { manifest: this.manifestText, weights: this.weights.slice(0), sha256: this.sha256 })));
       if (this.gpu) {
         try {
-          const r = await this.pool[0].call('gpu', { weights: this.weights.slice(0), adapter: this.gpu.adapter });
+          const r = await this.pool[0].call('gpu', { weights: this.weights.slice(0), sha256: this.sha256, adapter: this.gpu.adapter });
           this.backend = { kind: 'gpu', text: this.choice === 'gpu' ? `${r.backend}, as chosen` : r.backend };
           return;
         } catch (e) {

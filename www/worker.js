@@ -16,14 +16,14 @@ self.onmessage = async (event) => {
     await ready;
     switch (m.type) {
       case 'load':
-        engine = new Engine(m.manifest, new Uint8Array(m.weights));
+        engine = new Engine(m.manifest, new Uint8Array(m.weights), m.sha256 ?? undefined);
         reply(m.id, 'result', { labels: engine.labels() });
         break;
       case 'predict':
         reply(m.id, 'result', { rows: engine.predict_fasta(m.text) });
         break;
       case 'gpu':
-        reply(m.id, 'result', { backend: await engine.init_gpu(new Uint8Array(m.weights), m.adapter) });
+        reply(m.id, 'result', { backend: await engine.init_gpu(new Uint8Array(m.weights), m.sha256 ?? undefined, m.adapter) });
         break;
       case 'lose-gpu': // tests of the CPU fallback: a driver reset, on purpose
         engine.lose_gpu_device();

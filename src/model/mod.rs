@@ -52,8 +52,19 @@ impl Model {
 
     /// Loads a model from the two files' contents (the browser fetches them).
     pub fn from_bytes(manifest_json: &str, weights: &[u8]) -> Result<Model> {
+        Self::from_bytes_with_digest(manifest_json, weights, None)
+    }
+
+    /// [`Model::from_bytes`] with the weights' SHA-256 computed by the caller
+    /// (compared with the manifest's all the same).
+    pub fn from_bytes_with_digest(
+        manifest_json: &str,
+        weights: &[u8],
+        sha256: Option<&str>,
+    ) -> Result<Model> {
         let manifest = format::parse_manifest(manifest_json, format::MANIFEST_FILE)?;
-        let w = format::load_weights(&manifest, weights, &manifest.weights.file)?;
+        let w =
+            format::load_weights_with_digest(&manifest, weights, &manifest.weights.file, sha256)?;
         Self::build(manifest, &w, BackendChoice::Cpu)
     }
 

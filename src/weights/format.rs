@@ -315,6 +315,19 @@ pub fn parse_manifest(json: &str, source_name: &str) -> Result<Manifest> {
 
 /// Checks the weights file's size and SHA-256 against the manifest, then decodes it.
 pub fn load_weights(m: &Manifest, bytes: &[u8], source_name: &str) -> Result<Weights> {
+    load_weights_with_digest(m, bytes, source_name, None)
+}
+
+/// Like [`load_weights`], with the file's SHA-256 (hex) computed by the
+/// caller when given (the page hashes once with WebCrypto, many times faster
+/// than hashing in WebAssembly, for all its workers); it is still compared
+/// with the manifest's, and the size is still checked.
+pub fn load_weights_with_digest(
+    m: &Manifest,
+    bytes: &[u8],
+    source_name: &str,
+    sha256: Option<&str>,
+) -> Result<Weights> {
     if bytes.len() as u64 != m.weights.bytes {
         return Err(Error::input(
             source_name,
@@ -325,7 +338,10 @@ pub fn load_weights(m: &Manifest, bytes: &[u8], source_name: &str) -> Result<Wei
             ),
         ));
     }
-    let sha = sha256_hex(bytes);
+    let sha = match sha256 {
+        Some(hex) => hex.to_ascii_lowercase(),
+        None => sha256_hex(bytes),
+    };
     if sha != m.weights.sha256 {
         return Err(Error::input(
             source_name,
