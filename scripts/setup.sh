@@ -19,7 +19,9 @@ if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{p
   cargo install wasm-bindgen-cli --version "$wb_version"
 fi
 
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/@observablehq/plot ]; then
+# npm writes node_modules/.package-lock.json: older than package-lock.json means new packages.
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -f node_modules/.package-lock.json ] \
+   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing node packages"
   npm ci --no-audit --no-fund
 fi

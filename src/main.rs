@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use brain_resnet::model::Config;
 use brain_resnet::sequences::read_fasta;
 use brain_resnet::weights::checkpoint::read_checkpoint_file;
-use brain_resnet::weights::fold::fold_checkpoint;
+use brain_resnet::weights::fold::{fold_checkpoint, random_weights};
 use brain_resnet::weights::format::{sha256_hex, write_model_dir, ModelInfo};
 use brain_resnet::weights::quant::DType;
 use brain_resnet::{Error, Model};
@@ -121,7 +121,58 @@ enum Command {
         #[arg(long)]
         model: PathBuf,
     },
+    /// Write a full-size model with seeded RANDOM weights (benchmarks only; meaningless scores).
+    #[command(hide = true)]
+    RandomModel {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Weight storage: f32, f16 or int8.
+        #[arg(long, default_value = "int8")]
+        dtype: DType,
+        /// Seed of the random weights (the same seed gives the same weights).
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Model name (default: full-size-random-<dtype>).
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
+
+/// The 31 profile names of ../shared/spec/architecture.md, in the published order.
+const SPEC_LABELS: [&str; 31] = [
+    "Glut",
+    "CP",
+    "DN",
+    "FB_OCR",
+    "GA",
+    "GZ",
+    "FB_H3K27ac",
+    "iPS",
+    "NPC",
+    "ACC_neuron",
+    "AMY_neuron",
+    "DLPFC_neuron",
+    "HIPP_neuron",
+    "INS_neuron",
+    "ITC_neuron",
+    "MDT_neuron",
+    "NAC_neuron",
+    "OFC_neuron",
+    "PMC_neuron",
+    "PUT_neuron",
+    "PVC_neuron",
+    "STC_neuron",
+    "VLPFC_neuron",
+    "PEC_Enhancers",
+    "PEC_OCR",
+    "Organoid_0",
+    "Organoid_11",
+    "Organoid_30",
+    "PFC_H3K27ac",
+    "TC_H3K27ac",
+    "CBC_H3K27ac",
+];
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum OutputFormat {
@@ -179,6 +230,12 @@ fn main() -> ExitCode {
             backend,
         } => predict(&model, &sequences, batch, backend.into()),
         Command::Info { model } => info(&model),
+        Command::RandomModel {
+            out,
+            dtype,
+            seed,
+            name,
+        } => random_model(&out, dtype, seed, name),
         Command::Analyze {
             scores,
             annotations,
@@ -292,6 +349,36 @@ fn convert(
     bar.finish_and_clear();
     eprintln!(
         "wrote {} ({} parameters, {} weights, {} bytes)",
+        out.display(),
+        manifest.parameters,
+        manifest.weights.dtype,
+        manifest.weights.bytes
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The published architecture with seeded random weights (see `random_weights`).
+fn random_model(
+    out: &Path,
+    dtype: DType,
+    seed: u64,
+    name: Option<String>,
+) -> Result<ExitCode, Error> {
+    let cfg = Config::published();
+    let weights = random_weights(&cfg, seed);
+    let info = ModelInfo {
+        name: name.unwrap_or_else(|| format!("full-size-random-{dtype}")),
+        description: "Full-size architecture with RANDOM weights: for benchmarks only; its scores mean nothing biologically.".into(),
+        genome_build: "hg38".into(),
+        labels: SPEC_LABELS.iter().map(|s| s.to_string()).collect(),
+        provenance: format!(
+            "random weights (seed {seed}) written by brain-resnet {} random-model; weights stored as {dtype}",
+            env!("CARGO_PKG_VERSION")
+        ),
+    };
+    let manifest = write_model_dir(out, &info, &cfg, &weights, dtype)?;
+    eprintln!(
+        "wrote {} ({} parameters, {} weights, {} bytes; RANDOM weights, seed {seed})",
         out.display(),
         manifest.parameters,
         manifest.weights.dtype,
