@@ -112,3 +112,35 @@ fn full_size_mutants_equal_full_recomputation() {
     mutants.push(mnv);
     check(&net, &seq, &mutants, "full size");
 }
+
+#[test]
+fn predictions_against_references_equal_plain_predictions_with_and_without_rc_mean() {
+    use brain_resnet::scores::{predict_windows, predict_with_references, ScoreOptions};
+    let dir = tempfile::tempdir().unwrap();
+    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
+    let model = Model::load_dir(dir.path()).unwrap();
+    let window = model.window();
+    let seq = fixture_sequence(window);
+    let other: Vec<u8> = seq.iter().rev().copied().collect();
+    // Two references, each followed by variants of it; one window of neither.
+    let mut seqs = vec![
+        seq.clone(),
+        substitute(&seq, 499, b'A'),
+        substitute(&seq, 3, b'C'),
+    ];
+    seqs.push(other.clone());
+    seqs.push(substitute(&other, 998, b'G'));
+    seqs.push(substitute(&other, 0, b'T'));
+    let reference_of = [None, Some(0), Some(0), None, Some(3), None];
+    let windows: Vec<f32> = seqs.iter().flat_map(|s| encode(s, window)).collect();
+    for rc_mean in [false, true] {
+        let opts = ScoreOptions {
+            rc_mean,
+            ..ScoreOptions::default()
+        };
+        let want = predict_windows(&model, &windows, opts).unwrap();
+        let got = predict_with_references(&model, &windows, &reference_of, opts).unwrap();
+        let d = max_abs_diff_f32(&got, &want);
+        assert!(d <= 1e-5, "rc_mean {rc_mean}: {d}");
+    }
+}
