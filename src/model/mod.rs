@@ -47,7 +47,7 @@ impl Model {
     /// Loads a model directory for the chosen backend.
     pub fn load_dir_with(dir: &Path, choice: BackendChoice) -> Result<Model> {
         let (manifest, weights) = format::read_model_dir(dir)?;
-        Self::build(manifest, &weights, choice)
+        Self::build(manifest, weights, choice)
     }
 
     /// Loads a model from the two files' contents (the browser fetches them).
@@ -65,15 +65,16 @@ impl Model {
         let manifest = format::parse_manifest(manifest_json, format::MANIFEST_FILE)?;
         let w =
             format::load_weights_with_digest(&manifest, weights, &manifest.weights.file, sha256)?;
-        Self::build(manifest, &w, BackendChoice::Cpu)
+        Self::build(manifest, w, BackendChoice::Cpu)
     }
 
+    /// The GPU network first (it borrows the weights), then the CPU network,
+    /// which takes them over without copying.
     fn build(
         manifest: Manifest,
-        weights: &crate::weights::Weights,
+        weights: crate::weights::Weights,
         choice: BackendChoice,
     ) -> Result<Model> {
-        let network = Network::new(&manifest.architecture, weights)?;
         let cpu = "CPU (candle)".to_string();
         #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
         {
@@ -81,9 +82,9 @@ impl Model {
                 BackendChoice::Cpu => (None, format!("{cpu}, as chosen")),
                 BackendChoice::Gpu | BackendChoice::Auto => {
                     let made = if choice == BackendChoice::Auto {
-                        crate::gpu::GpuNetwork::new_hardware(&manifest.architecture, weights)
+                        crate::gpu::GpuNetwork::new_hardware(&manifest.architecture, &weights)
                     } else {
-                        crate::gpu::GpuNetwork::new(&manifest.architecture, weights)
+                        crate::gpu::GpuNetwork::new(&manifest.architecture, &weights)
                     };
                     match made {
                         Ok(g) => {
@@ -95,6 +96,7 @@ impl Model {
                     }
                 }
             };
+            let network = Network::from_weights(&manifest.architecture, weights)?;
             Ok(Model {
                 manifest,
                 network,
@@ -108,6 +110,7 @@ impl Model {
             if choice == BackendChoice::Gpu {
                 return Err(crate::Error::input("GPU", "this build has no GPU backend"));
             }
+            let network = Network::from_weights(&manifest.architecture, weights)?;
             Ok(Model {
                 manifest,
                 network,

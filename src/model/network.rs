@@ -69,19 +69,33 @@ pub struct Network {
 impl Network {
     /// Builds the network from inference weights laid out as `cfg.layers()`.
     pub fn new(cfg: &Config, weights: &Weights) -> Result<Self> {
+        Self::from_weights(cfg, weights.clone())
+    }
+
+    /// [`Network::new`] taking the weights: their buffers become the tensors
+    /// without a copy (in the browser, wasm memory never shrinks, so every
+    /// copy at load time stays as resident memory).
+    pub fn from_weights(cfg: &Config, weights: Weights) -> Result<Self> {
         let device = Device::Cpu;
         let mut convs = HashMap::new();
         let mut linears = HashMap::new();
+        let mut by_name: HashMap<String, crate::weights::LayerWeights> = weights
+            .layers
+            .into_iter()
+            .map(|l| (l.name.clone(), l))
+            .collect();
         for spec in cfg.layers() {
-            let l = weights.get(&spec.name).ok_or_else(|| Error::MissingKey {
-                source_name: "weights".into(),
-                key: format!("{}.weight", spec.name),
-            })?;
+            let l = by_name
+                .remove(&spec.name)
+                .ok_or_else(|| Error::MissingKey {
+                    source_name: "weights".into(),
+                    key: format!("{}.weight", spec.name),
+                })?;
             let n = l.bias.len();
-            let weight = Tensor::from_slice(&l.weight.data, l.weight.shape.as_slice(), &device)?;
+            let weight = Tensor::from_vec(l.weight.data, l.weight.shape.as_slice(), &device)?;
             match spec.kind {
                 LayerKind::Conv { padding, .. } => {
-                    let bias = Tensor::from_slice(&l.bias, (1, n, 1), &device)?;
+                    let bias = Tensor::from_vec(l.bias, (1, n, 1), &device)?;
                     convs.insert(
                         spec.name,
                         Conv {
@@ -93,7 +107,7 @@ impl Network {
                 }
                 LayerKind::Linear { .. } => {
                     let weight_t = weight.t()?.contiguous()?;
-                    let bias = Tensor::from_slice(&l.bias, n, &device)?;
+                    let bias = Tensor::from_vec(l.bias, n, &device)?;
                     linears.insert(spec.name, Linear { weight_t, bias });
                 }
             }
