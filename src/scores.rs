@@ -221,7 +221,13 @@ pub fn predict_with_references(
 ) -> Result<Vec<f32>> {
     let per = 4 * model.window();
     let n = windows.len() / per;
-    if model.on_gpu() || reference_of.len() != n {
+    if reference_of.len() != n {
+        return Err(crate::Error::input(
+            "predict",
+            format!("{} reference links for {n} windows", reference_of.len()),
+        ));
+    }
+    if model.on_gpu() {
         return predict_windows(model, windows, opts);
     }
     let outputs = model.labels().len();

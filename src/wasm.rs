@@ -235,11 +235,6 @@ impl Engine {
         }
     }
 
-    /// Which backend runs now, and why.
-    pub fn backend(&self) -> String {
-        self.inner.backend.borrow().clone()
-    }
-
     /// Opens the GPU through WebGPU and uploads the weights (the same file's
     /// bytes as for the constructor); resolves to the backend note, rejects
     /// with the reason when there is no usable GPU (the CPU stays in use).

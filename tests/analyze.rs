@@ -33,23 +33,33 @@ v8\t0\t\t\t-1\t0.4\n\
 v9\t0\t\t\t-2\t0.35\n\
 v10\t0\t\t\t0.5\t0.45\n";
 
+/// `brain-resnet analyze` of the two files for `profile`, with `extra` arguments.
+fn analyze(
+    scores: &std::path::Path,
+    annotations: &std::path::Path,
+    profile: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "analyze",
+        "--scores",
+        path_str(scores),
+        "--annotations",
+        path_str(annotations),
+        "--profile",
+        profile,
+    ];
+    args.extend_from_slice(extra);
+    cli(&args)
+}
+
 #[test]
 fn analyze_matches_the_hand_worked_case() {
     let dir = tempfile::tempdir().unwrap();
     let (s, a) = (dir.path().join("s.tsv"), dir.path().join("a.tsv"));
     std::fs::write(&s, SCORES).unwrap();
     std::fs::write(&a, ANNOTATIONS).unwrap();
-    let o = cli(&[
-        "analyze",
-        "--scores",
-        path_str(&s),
-        "--annotations",
-        path_str(&a),
-        "--profile",
-        "Glut",
-        "--top",
-        "2",
-    ]);
+    let o = analyze(&s, &a, "Glut", &["--top", "2"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let f = |path: &str| {
@@ -94,15 +104,7 @@ fn analyze_leaves_out_sections_without_columns_and_names_bad_input() {
     let (s, a) = (dir.path().join("s.tsv"), dir.path().join("a.tsv"));
     std::fs::write(&s, SCORES).unwrap();
     std::fs::write(&a, "id\tgerp\nv1\t3\nv2\t1\nv3\t2\n").unwrap();
-    let o = cli(&[
-        "analyze",
-        "--scores",
-        path_str(&s),
-        "--annotations",
-        path_str(&a),
-        "--profile",
-        "Glut",
-    ]);
+    let o = analyze(&s, &a, "Glut", &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(
@@ -114,15 +116,7 @@ fn analyze_leaves_out_sections_without_columns_and_names_bad_input() {
     assert_eq!(r["top"], 1, "default top: 10 % of 10 scored variants");
 
     std::fs::write(&a, "id\tmaf\nv1\tlow\n").unwrap();
-    let o = cli(&[
-        "analyze",
-        "--scores",
-        path_str(&s),
-        "--annotations",
-        path_str(&a),
-        "--profile",
-        "Glut",
-    ]);
+    let o = analyze(&s, &a, "Glut", &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2));
     assert!(
@@ -130,15 +124,7 @@ fn analyze_leaves_out_sections_without_columns_and_names_bad_input() {
         "{err}"
     );
 
-    let o = cli(&[
-        "analyze",
-        "--scores",
-        path_str(&s),
-        "--annotations",
-        path_str(&a),
-        "--profile",
-        "Nope",
-    ]);
+    let o = analyze(&s, &a, "Nope", &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("no profile `Nope` (profiles: Glut, NPC)"),

@@ -133,8 +133,10 @@ struct Patcher<'r> {
     device: candle_core::Device,
 }
 
-impl Patcher<'_> {
-    fn reference(&mut self) -> &Map {
+impl<'r> Patcher<'r> {
+    /// The next layer's recorded reference input (layers come in the order
+    /// the recorder saw them).
+    fn reference(&mut self) -> &'r Map {
         let m = &self.refs[self.next];
         self.next += 1;
         m
@@ -175,9 +177,7 @@ impl Exec for Patcher<'_> {
     type A = Patch;
 
     fn conv(&mut self, x: &Patch, c: &Conv, relu: bool) -> candle_core::Result<Patch> {
-        let refs = self.refs;
-        let m = &refs[self.next];
-        self.next += 1;
+        let m = self.reference();
         let (out_ch, _, k) = c.weight.dims3()?;
         let p = c.padding;
         let len_out = x.len + 2 * p + 1 - k;
@@ -205,9 +205,7 @@ impl Exec for Patcher<'_> {
     }
 
     fn pool(&mut self, x: &Patch, k: usize) -> candle_core::Result<Patch> {
-        let refs = self.refs;
-        let m = &refs[self.next];
-        self.next += 1;
+        let m = self.reference();
         let len_out = x.len / k;
         let width = ((x.width - 1) / k + 2).min(len_out);
         let starts: Vec<usize> = x
@@ -242,10 +240,10 @@ impl Exec for Patcher<'_> {
     fn residual(&mut self, y: &Patch, x: &Patch, sc: Option<&Conv>) -> candle_core::Result<Patch> {
         // `y`'s patch covers `x`'s (same-padded convolutions only widen it), so
         // outside it both are their references and so is the sum.
-        let m = self.reference().clone();
+        let m = self.reference();
         let from: Vec<isize> = y.start.iter().map(|&s| s as isize).collect();
         let b = y.start.len();
-        let xs = self.gather(x, &m, &from, y.width);
+        let xs = self.gather(x, m, &from, y.width);
         let add = match sc {
             Some(c) => {
                 let t = self.tensor(xs, b, x.c, y.width)?;
