@@ -17,7 +17,7 @@ use crate::genome::Genome;
 use crate::model::Model;
 use crate::variants::{classify_alt, ContigResolver, Status, VcfItem};
 use crate::window::{
-    allele_windows, encode_into, reverse_complement, variant_fetch_len, variant_offset,
+    allele_windows, encode_into, reverse_complements, variant_fetch_len, variant_offset,
 };
 
 /// Probabilities are clamped to [EPS, 1 - EPS] before logs, so a saturated
@@ -195,11 +195,7 @@ pub fn predict_windows(model: &Model, windows: &[f32], opts: ScoreOptions) -> Re
     for chunk in windows.chunks(batch) {
         let fwd = model.predict_windows(chunk)?;
         if opts.rc_mean {
-            let mut rc = chunk.to_vec();
-            for w in rc.chunks_mut(per) {
-                reverse_complement(w, model.window());
-            }
-            let back = model.predict_windows(&rc)?;
+            let back = model.predict_windows(&reverse_complements(chunk, model.window()))?;
             out.extend(fwd.iter().zip(&back).map(|(a, b)| (a + b) / 2.0));
         } else {
             out.extend(fwd);
@@ -240,13 +236,11 @@ pub fn predict_with_references(
             _ => roots.push(i),
         }
     }
-    let mut rc_windows: Vec<f32> = vec![];
-    if opts.rc_mean {
-        rc_windows = windows.to_vec();
-        for w in rc_windows.chunks_mut(per) {
-            reverse_complement(w, model.window());
-        }
-    }
+    let rc_windows = if opts.rc_mean {
+        reverse_complements(windows, model.window())
+    } else {
+        vec![]
+    };
     // A few references at a time (their activations are kept while their variants run).
     for group in roots.chunks(opts.batch.clamp(1, 16)) {
         let mut passes = vec![windows];

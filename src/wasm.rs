@@ -193,10 +193,7 @@ async fn gpu_predict(
     if !opts.rc_mean {
         return Ok(fwd);
     }
-    let mut rc = windows.to_vec();
-    for w in rc.chunks_mut(4 * window) {
-        crate::window::reverse_complement(w, window);
-    }
+    let rc = crate::window::reverse_complements(windows, window);
     let back = gpu.predict_async(&rc, batch).await?;
     Ok(fwd.iter().zip(&back).map(|(a, b)| (a + b) / 2.0).collect())
 }

@@ -87,6 +87,15 @@ pub fn allele_windows(
     (reference, alternate)
 }
 
+/// Copies of `[n, 4, window]` encoded windows, each reverse-complemented.
+pub fn reverse_complements(windows: &[f32], window: usize) -> Vec<f32> {
+    let mut rc = windows.to_vec();
+    for w in rc.chunks_mut(4 * window) {
+        reverse_complement(w, window);
+    }
+    rc
+}
+
 /// Reverse complement of an encoded window, in place: positions reversed and
 /// A<->T, G<->C, which in AGCT order maps channel `c` to `3 - c`.
 pub fn reverse_complement(onehot: &mut [f32], window: usize) {
