@@ -10,11 +10,11 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use brain_resnet::genome::Genome;
+use brain_resnet::io::genome::Genome;
+use brain_resnet::io::output::TsvWriter;
+use brain_resnet::io::vcf::vcf_reader;
 use brain_resnet::model::{Config, Model};
-use brain_resnet::output::TsvWriter;
-use brain_resnet::scores::{Score, ScoreOptions, VariantScorer};
-use brain_resnet::variants::vcf_reader;
+use brain_resnet::scoring::{Score, ScoreOptions, VariantScorer};
 use brain_resnet::weights::checkpoint::read_checkpoint_file;
 use brain_resnet::weights::fold::fold_checkpoint;
 use brain_resnet::weights::format::{write_model_dir, ModelInfo};
@@ -49,7 +49,7 @@ fn main() {
     // The fixture model, converted as a user would.
     let ckpt = fixtures.join("model/metachrom-mini-legacy.pth");
     let map = read_checkpoint_file(&ckpt).unwrap();
-    let cfg = Config::from_checkpoint(&map, "fixture").unwrap();
+    let cfg = brain_resnet::weights::shapes::config_from_checkpoint(&map, "fixture").unwrap();
     let weights = fold_checkpoint(&cfg, &map, "fixture").unwrap();
     let labels: Vec<String> = std::fs::read_to_string(fixtures.join("model/labels.txt"))
         .unwrap()

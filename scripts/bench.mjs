@@ -65,7 +65,7 @@ const modelId = `full-size-random-int8-seed${SEED}`;
 const modelDir = path.join(benchDir, 'models', modelId);
 if (!fs.existsSync(path.join(modelDir, 'model.json'))) {
   say(`writing ${path.relative(root, modelDir)} (full size, random weights, int8)`);
-  execFileSync(cli, ['random-model', '--out', modelDir, '--dtype', 'int8', '--seed', String(SEED)], { stdio: 'inherit' });
+  execFileSync(cli, ['random-model', '--out', modelDir, '--dtype', 'int8', '--seed', String(SEED), '--labels', path.join(fixtures, 'model', 'labels.txt')], { stdio: 'inherit' });
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(modelDir, 'model.json'), 'utf8'));
 say('exporting ONNX (scripts/onnx-export.mjs)');

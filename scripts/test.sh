@@ -16,6 +16,10 @@ step() { printf '\n== %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "cargo clippy -D warnings (native, all targets; wasm32 library)"
+cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --lib --target wasm32-unknown-unknown --no-default-features --features gpu -- -D warnings
+
 step "cargo test (fixtures from ${BRAIN_RESNET_FIXTURES:-../shared/fixtures})"
 cargo test --locked
 

@@ -25,6 +25,20 @@ pub enum Error {
     /// A sequence that cannot be encoded as a network window.
     #[error("sequence `{name}`: {message}")]
     Sequence { name: String, message: String },
+    /// The GPU backend failed or cannot run this network (callers fall back
+    /// to the CPU).
+    #[error("GPU: {message}")]
+    Gpu { message: String },
+    /// Results could not be written (a full disk, a closed pipe).
+    #[error("{target}: cannot write: {source}")]
+    Write {
+        target: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Predictions asked with inconsistent inputs (a caller's mistake, not the user's data).
+    #[error("predict: {0}")]
+    Prediction(String),
     /// A failure inside the tensor engine (should not happen on valid models).
     #[error("inference failed: {0}")]
     Compute(#[from] candle_core::Error),

@@ -1,22 +1,14 @@
 //! `brain-resnet`: convert PyTorch checkpoints, inspect models, predict sequences.
 
-use std::io::{BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 
-use brain_resnet::model::Config;
-use brain_resnet::sequences::read_fasta;
-use brain_resnet::weights::checkpoint::read_checkpoint_file;
-use brain_resnet::weights::fold::{fold_checkpoint, random_weights};
-use brain_resnet::weights::format::{sha256_hex, write_model_dir, ModelInfo};
 use brain_resnet::weights::quant::DType;
-use brain_resnet::{Error, Model};
 
 mod cli;
-use cli::score;
+use cli::{analyze, convert, info, predict, random_model, score};
 
 #[derive(Parser)]
 #[command(
@@ -136,43 +128,11 @@ enum Command {
         /// Model name (default: full-size-random-<dtype>).
         #[arg(long)]
         name: Option<String>,
+        /// Profile names, one a line (31, as the published network predicts).
+        #[arg(long)]
+        labels: PathBuf,
     },
 }
-
-/// The 31 profile names of ../shared/spec/architecture.md, in the published order.
-const SPEC_LABELS: [&str; 31] = [
-    "Glut",
-    "CP",
-    "DN",
-    "FB_OCR",
-    "GA",
-    "GZ",
-    "FB_H3K27ac",
-    "iPS",
-    "NPC",
-    "ACC_neuron",
-    "AMY_neuron",
-    "DLPFC_neuron",
-    "HIPP_neuron",
-    "INS_neuron",
-    "ITC_neuron",
-    "MDT_neuron",
-    "NAC_neuron",
-    "OFC_neuron",
-    "PMC_neuron",
-    "PUT_neuron",
-    "PVC_neuron",
-    "STC_neuron",
-    "VLPFC_neuron",
-    "PEC_Enhancers",
-    "PEC_OCR",
-    "Organoid_0",
-    "Organoid_11",
-    "Organoid_30",
-    "PFC_H3K27ac",
-    "TC_H3K27ac",
-    "CBC_H3K27ac",
-];
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum OutputFormat {
@@ -214,7 +174,7 @@ fn main() -> ExitCode {
             genome_build,
             name,
             description,
-        } => convert(
+        } => convert::run(
             &checkpoint,
             &labels,
             &out,
@@ -228,20 +188,21 @@ fn main() -> ExitCode {
             sequences,
             batch,
             backend,
-        } => predict(&model, &sequences, batch, backend.into()),
-        Command::Info { model } => info(&model),
+        } => predict::run(&model, &sequences, batch, backend.into()),
+        Command::Info { model } => info::run(&model),
         Command::RandomModel {
             out,
             dtype,
             seed,
             name,
-        } => random_model(&out, dtype, seed, name),
+            labels,
+        } => random_model::run(&out, dtype, seed, name, &labels),
         Command::Analyze {
             scores,
             annotations,
             profile,
             top,
-        } => analyze(&scores, &annotations, &profile, top),
+        } => analyze::run(&scores, &annotations, &profile, top),
         Command::Score {
             model,
             genome,
@@ -273,257 +234,4 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-fn read_labels(path: &Path) -> Result<Vec<String>, Error> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::input(&name, e))?;
-    let labels: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect();
-    if labels.is_empty() {
-        return Err(Error::input(
-            &name,
-            "no labels (expected one profile name a line)",
-        ));
-    }
-    Ok(labels)
-}
-
-fn spinner(msg: &str) -> ProgressBar {
-    let bar = ProgressBar::new_spinner().with_message(msg.to_string());
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar
-}
-
-fn convert(
-    checkpoint: &Path,
-    labels: &Path,
-    out: &Path,
-    dtype: DType,
-    genome_build: String,
-    name: Option<String>,
-    description: String,
-) -> Result<ExitCode, Error> {
-    let labels = read_labels(labels)?;
-    let source = checkpoint.display().to_string();
-    let bar = spinner(&format!("reading {source}"));
-    let map = read_checkpoint_file(checkpoint)?;
-    let cfg = Config::from_checkpoint(&map, &source)?;
-    if labels.len() != cfg.outputs {
-        return Err(Error::input(
-            labels.len().to_string() + " labels",
-            format!(
-                "the checkpoint predicts {} profiles; give one label per output",
-                cfg.outputs
-            ),
-        ));
-    }
-    bar.set_message("folding batch norms");
-    let weights = fold_checkpoint(&cfg, &map, &source)?;
-    let file_sha = std::fs::read(checkpoint)
-        .map(|b| sha256_hex(&b))
-        .map_err(|e| Error::input(&source, e))?;
-    let name = name.unwrap_or_else(|| {
-        checkpoint
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "model".into())
-    });
-    let info = ModelInfo {
-        name,
-        description,
-        genome_build,
-        labels,
-        provenance: format!(
-            "converted by brain-resnet {} from {} (SHA-256 {file_sha}); batch norms folded into the preceding convolutions; weights stored as {dtype}",
-            env!("CARGO_PKG_VERSION"),
-            checkpoint.file_name().map(|s| s.to_string_lossy()).unwrap_or_default(),
-        ),
-    };
-    bar.set_message(format!("writing {dtype} weights"));
-    let manifest = write_model_dir(out, &info, &cfg, &weights, dtype)?;
-    bar.finish_and_clear();
-    eprintln!(
-        "wrote {} ({} parameters, {} weights, {} bytes)",
-        out.display(),
-        manifest.parameters,
-        manifest.weights.dtype,
-        manifest.weights.bytes
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The published architecture with seeded random weights (see `random_weights`).
-fn random_model(
-    out: &Path,
-    dtype: DType,
-    seed: u64,
-    name: Option<String>,
-) -> Result<ExitCode, Error> {
-    let cfg = Config::published();
-    let weights = random_weights(&cfg, seed);
-    let info = ModelInfo {
-        name: name.unwrap_or_else(|| format!("full-size-random-{dtype}")),
-        description: "Full-size architecture with RANDOM weights: for benchmarks only; its scores mean nothing biologically.".into(),
-        genome_build: "hg38".into(),
-        labels: SPEC_LABELS.iter().map(|s| s.to_string()).collect(),
-        provenance: format!(
-            "random weights (seed {seed}) written by brain-resnet {} random-model; weights stored as {dtype}",
-            env!("CARGO_PKG_VERSION")
-        ),
-    };
-    let manifest = write_model_dir(out, &info, &cfg, &weights, dtype)?;
-    eprintln!(
-        "wrote {} ({} parameters, {} weights, {} bytes; RANDOM weights, seed {seed})",
-        out.display(),
-        manifest.parameters,
-        manifest.weights.dtype,
-        manifest.weights.bytes
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn predict(
-    model_dir: &Path,
-    sequences: &Path,
-    batch: usize,
-    backend: brain_resnet::BackendChoice,
-) -> Result<ExitCode, Error> {
-    let model = Model::load_dir_with(model_dir, backend)?;
-    let started_on = model.backend();
-    eprintln!("backend: {started_on}");
-    let source = sequences.display().to_string();
-    let file = std::fs::File::open(sequences).map_err(|e| Error::input(&source, e))?;
-    let records = read_fasta(BufReader::new(file), &source)?;
-
-    let bar = ProgressBar::new(records.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} sequences, {per_sec}, ETA {eta}")
-            .expect("valid template"),
-    );
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let write_err = |e: std::io::Error| Error::input("stdout", e);
-    writeln!(out, "name\t{}", model.labels().join("\t")).map_err(write_err)?;
-    let mut failed = 0;
-    for chunk in records.chunks(batch.max(1) * 4) {
-        let results = model.predict_sequences(
-            chunk
-                .iter()
-                .map(|r| (r.name.as_str(), r.sequence.as_slice())),
-            batch,
-        );
-        for (rec, result) in chunk.iter().zip(results) {
-            match result {
-                Ok(probs) => {
-                    let cells: Vec<String> = probs.iter().map(|p| p.to_string()).collect();
-                    writeln!(out, "{}\t{}", rec.name, cells.join("\t")).map_err(write_err)?;
-                }
-                Err(e) => {
-                    failed += 1;
-                    bar.suspend(|| eprintln!("error: {source}: {e}"));
-                }
-            }
-        }
-        bar.inc(chunk.len() as u64);
-    }
-    bar.finish_and_clear();
-    out.flush().map_err(write_err)?;
-    if model.backend() != started_on {
-        eprintln!("backend: {}", model.backend());
-    }
-    if failed > 0 {
-        eprintln!(
-            "error: {failed} of {} sequences not predicted (see above)",
-            records.len()
-        );
-        return Ok(ExitCode::from(1));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn analyze(
-    scores: &Path,
-    annotations: &Path,
-    profile: &str,
-    top: Option<usize>,
-) -> Result<ExitCode, Error> {
-    use brain_resnet::analysis;
-    let open = |p: &Path| {
-        std::fs::File::open(p)
-            .map(BufReader::new)
-            .map_err(|e| Error::input(p.display(), e))
-    };
-    let variants =
-        analysis::read_scores_tsv(open(scores)?, profile, &scores.display().to_string())?;
-    let ann = analysis::read_annotations(open(annotations)?, &annotations.display().to_string())?;
-    let matched = variants
-        .iter()
-        .filter(|v| ann.contains_key(&v.id) || ann.contains_key(&v.locus))
-        .count();
-    eprintln!(
-        "{} scored variants, {matched} with annotations",
-        variants.len()
-    );
-    if matched == 0 {
-        return Err(Error::input(
-            annotations.display(),
-            "no scored variant matches an annotation row by id or chrom:pos:ref:alt",
-        ));
-    }
-    let report = analysis::analyze(profile, &variants, &ann, top);
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&report).expect("report serializes")
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn info(model_dir: &Path) -> Result<ExitCode, Error> {
-    let model = Model::load_dir(model_dir)?;
-    let m = &model.manifest;
-    let a = &m.architecture;
-    println!("name:          {}", m.name);
-    if !m.description.is_empty() {
-        println!("description:   {}", m.description);
-    }
-    println!("genome build:  {}", m.genome_build);
-    println!(
-        "window:        {} bp, one-hot {}",
-        a.window, m.input.channel_order
-    );
-    println!(
-        "weights:       {} ({}), {} bytes, SHA-256 {}",
-        m.weights.dtype, m.weights.quantization, m.weights.bytes, m.weights.sha256
-    );
-    println!("parameters:    {} (batch norms folded)", m.parameters);
-    println!(
-        "meta branch:   convs {:?} (kernel {}), hidden {}, {} meta-features",
-        a.meta.channels, a.meta.kernel, a.meta.hidden, a.meta.outputs
-    );
-    println!(
-        "resnet branch: stem {}, stages {:?} (kernel {}), hidden {}",
-        a.resnet.stem,
-        a.resnet
-            .stages
-            .iter()
-            .map(|s| format!("{}x{}", s.blocks, s.channels))
-            .collect::<Vec<_>>(),
-        a.resnet.kernel,
-        a.resnet.hidden
-    );
-    println!(
-        "compute:       {:.3} GMAC per window",
-        a.macs_per_window() as f64 / 1e9
-    );
-    println!(
-        "profiles:      {} ({})",
-        m.labels.len(),
-        m.labels.join(", ")
-    );
-    println!("provenance:    {}", m.provenance);
-    Ok(ExitCode::SUCCESS)
 }

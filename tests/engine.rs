@@ -6,7 +6,6 @@ mod common;
 
 use std::io::Cursor;
 
-use brain_resnet::model::Config;
 use brain_resnet::weights::checkpoint::{read_checkpoint, read_checkpoint_file};
 use brain_resnet::weights::fold::fold_checkpoint;
 use brain_resnet::weights::format::{read_model_dir, MANIFEST_FILE, WEIGHTS_FILE};
@@ -64,8 +63,11 @@ fn zip_checkpoint_with_optimizer_state_imports_completely() {
         zip.keys().collect::<Vec<_>>(),
         legacy.keys().collect::<Vec<_>>()
     );
-    let cfg = Config::from_checkpoint(&zip, "zip").unwrap();
-    assert_eq!(cfg, Config::from_checkpoint(&legacy, "legacy").unwrap());
+    let cfg = brain_resnet::weights::shapes::config_from_checkpoint(&zip, "zip").unwrap();
+    assert_eq!(
+        cfg,
+        brain_resnet::weights::shapes::config_from_checkpoint(&legacy, "legacy").unwrap()
+    );
     assert_eq!(zip["seq_model.bn1.num_batches_tracked"].data, vec![1001.0]);
     assert_eq!(
         legacy["seq_model.bn1.num_batches_tracked"].data,
@@ -100,7 +102,7 @@ fn zip_checkpoint_with_optimizer_state_imports_completely() {
 }
 
 /// f16 rounds every weight to 11 significant bits (relative error <= 2^-12);
-/// int8 to a per-row step of max|w| / 127 at most. Bounds: see docs/QUANTIZATION.md.
+/// int8 to a per-row step of max|w| / 127 at most. Bounds: see docs/MODEL_FORMAT.md ("Errors and the bounds the tests assert").
 #[test]
 fn quantized_models_stay_within_their_error_bounds() {
     let (_, f16) = convert_predict("model/metachrom-mini-legacy.pth", "f16");
@@ -168,7 +170,7 @@ fn batch_size_does_not_change_results() {
     let dir = tempfile::tempdir().unwrap();
     convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
     let model = Model::load_dir(dir.path()).unwrap();
-    let recs = brain_resnet::sequences::read_fasta(
+    let recs = brain_resnet::io::fasta::read_fasta(
         std::io::BufReader::new(std::fs::File::open(fixture("sequences.fa")).unwrap()),
         "sequences.fa",
     )
@@ -219,7 +221,8 @@ fn missing_key_and_wrong_shape_name_the_tensor() {
 
     let mut missing = map.clone();
     missing.remove("seq_model.layer2.0.downsample.1.running_var");
-    let err = Config::from_checkpoint(&missing, "ckpt.pth").unwrap_err();
+    let err =
+        brain_resnet::weights::shapes::config_from_checkpoint(&missing, "ckpt.pth").unwrap_err();
     assert!(
         matches!(&err, Error::MissingKey { key, .. } if key == "seq_model.layer2.0.downsample.1.running_var"),
         "{err}"
@@ -232,7 +235,7 @@ fn missing_key_and_wrong_shape_name_the_tensor() {
     let mut wrong = map.clone();
     let t = wrong.get_mut("seq_model.layer3.1.conv1.weight").unwrap();
     t.shape = vec![24, 12, 14];
-    let err = Config::from_checkpoint(&wrong, "ckpt.pth")
+    let err = brain_resnet::weights::shapes::config_from_checkpoint(&wrong, "ckpt.pth")
         .unwrap_err()
         .to_string();
     assert_eq!(
@@ -244,7 +247,8 @@ fn missing_key_and_wrong_shape_name_the_tensor() {
     let mut no_block_bn = map.clone();
     no_block_bn
         .retain(|k, _| !(k.contains("layer") && (k.contains(".bn1.") || k.contains(".bn2."))));
-    let cfg = Config::from_checkpoint(&no_block_bn, "ckpt.pth").unwrap();
+    let cfg =
+        brain_resnet::weights::shapes::config_from_checkpoint(&no_block_bn, "ckpt.pth").unwrap();
     fold_checkpoint(&cfg, &no_block_bn, "ckpt.pth").unwrap();
 }
 

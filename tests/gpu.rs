@@ -35,7 +35,7 @@ fn gpu_matches_cpu_and_expected_on_the_fixture_model() {
         return;
     };
     let model = Model::load_dir(dir.path()).unwrap();
-    let recs = brain_resnet::sequences::read_fasta(
+    let recs = brain_resnet::io::fasta::read_fasta(
         std::io::BufReader::new(std::fs::File::open(fixture("sequences.fa")).unwrap()),
         "sequences.fa",
     )

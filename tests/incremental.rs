@@ -115,7 +115,7 @@ fn full_size_mutants_equal_full_recomputation() {
 
 #[test]
 fn predictions_against_references_equal_plain_predictions_with_and_without_rc_mean() {
-    use brain_resnet::scores::{predict_windows, predict_with_references, ScoreOptions};
+    use brain_resnet::scoring::{predict_windows, predict_with_references, ScoreOptions};
     let dir = tempfile::tempdir().unwrap();
     convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
     let model = Model::load_dir(dir.path()).unwrap();

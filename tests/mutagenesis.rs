@@ -2,8 +2,8 @@
 
 mod common;
 
-use brain_resnet::mutagenesis::{saturation, BASES};
-use brain_resnet::scores::ScoreOptions;
+use brain_resnet::scoring::mutagenesis::{saturation, BASES};
+use brain_resnet::scoring::ScoreOptions;
 use brain_resnet::Model;
 use common::*;
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use brain_resnet::stats::{binned_means, fisher_exact, rank_sum, spearman, SCORE_BINS};
+use brain_resnet::analysis::stats::{binned_means, fisher_exact, rank_sum, spearman, SCORE_BINS};
 use serde_json::Value;
 
 fn cases() -> Value {

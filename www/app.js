@@ -1,6 +1,6 @@
 // The page: wires the controls to the API in brain-resnet.js. No data leaves the page.
-import { listModels, BrainResNet, sortGenomeFiles, SCORES } from './brain-resnet.js';
-import { drawAnalyses, drawTrack, bedGraph, joinRows, save } from './figures.js';
+import { listModels, BrainResNet, sortGenomeFiles, loadCore, scoreNames, scoreValues } from './brain-resnet.js';
+import { drawAnalyses, drawTrack, bedGraph, save } from './figures.js';
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZE = 50;
@@ -146,10 +146,19 @@ function showRun(run) {
   refresh();
 }
 
-function scoreValue(row, i) {
-  if (!row.a.probs) return NaN;
-  const [ref, alt] = row.a.probs;
-  return SCORES[state.score](ref[i], alt[i]);
+/** The chosen score of profile `i` for every row (NaN where not scored), by the Rust core. */
+function scoreColumn(rows, i) {
+  const refs = new Float32Array(rows.length);
+  const alts = new Float32Array(rows.length);
+  rows.forEach((x, k) => { if (x.a.probs) { refs[k] = x.a.probs[0][i]; alts[k] = x.a.probs[1][i]; } });
+  const values = scoreValues(state.score, refs, alts);
+  rows.forEach((x, k) => { if (!x.a.probs) values[k] = NaN; });
+  return values;
+}
+
+/** The chosen score of every profile for one row, or null where not scored. */
+function scoreRow(row) {
+  return row.a.probs ? scoreValues(state.score, row.a.probs[0], row.a.probs[1]) : null;
 }
 
 function refresh() {
@@ -157,8 +166,9 @@ function refresh() {
   if (state.status) rows = rows.filter((x) => x.a.status === state.status);
   const { key, dir } = state.sort;
   if (key !== null) {
-    const val = typeof key === 'number' ? (x) => scoreValue(x, key) : (x) => (key === 'pos' ? Number(x.r.pos) : (key === 'alt' || key === 'status' ? x.a[key] : x.r[key]));
-    rows = rows.map((x, i) => [val(x), i, x]).sort((p, q) => {
+    const column = typeof key === 'number' ? scoreColumn(rows, key) : null;
+    const val = column ? (x, i) => column[i] : (x) => (key === 'pos' ? Number(x.r.pos) : (key === 'alt' || key === 'status' ? x.a[key] : x.r[key]));
+    rows = rows.map((x, i) => [val(x, i), i, x]).sort((p, q) => {
       const [a, b] = [p[0], q[0]];
       const an = typeof a === 'number' && Number.isNaN(a), bn = typeof b === 'number' && Number.isNaN(b);
       if (an || bn) return an - bn || p[1] - q[1]; // unscored last, in input order
@@ -206,9 +216,10 @@ function renderTable(rows) {
       if (j === 5) td.classList.add(x.a.probs ? 'status-ok' : 'status-bad');
       tr.append(td);
     });
+    const values = scoreRow(x);
     labels.forEach((_, i) => {
       const td = document.createElement('td');
-      const v = scoreValue(x, i);
+      const v = values ? values[i] : NaN;
       td.textContent = Number.isNaN(v) ? '' : v.toPrecision(4);
       tr.append(td);
     });
@@ -220,13 +231,8 @@ function renderTable(rows) {
 async function download(format) {
   try {
     const text = await state.br.format(format, state.run.events, 'abs_diff,log_ratio', state.run.rcMean);
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([text], { type: format === 'tsv' ? 'text/tab-separated-values' : 'text/plain' }));
-    a.download = format === 'tsv' ? 'brain-resnet-scores.tsv' : 'brain-resnet-scores.vcf';
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    save(new Blob([text], { type: format === 'tsv' ? 'text/tab-separated-values' : 'text/plain' }),
+      format === 'tsv' ? 'brain-resnet-scores.tsv' : 'brain-resnet-scores.vcf');
   } catch (e) {
     message(`Download: ${e.message}`);
   }
@@ -315,7 +321,6 @@ function wire() {
   };
   $('cancel-button').onclick = () => state.br?.cancel();
   $('predict-button').onclick = predict;
-  $('score-select').replaceChildren(...Object.keys(SCORES).map((s) => new Option(s, s, s === state.score, s === state.score)));
   $('score-select').onchange = (e) => { state.score = e.target.value; refresh(); };
   $('status-filter').onchange = (e) => { state.status = e.target.value; state.page = 0; refresh(); };
   $('prev-page').onclick = () => { state.page--; refresh(); };
@@ -336,18 +341,17 @@ async function analyses() {
   const topInput = Number($('analysis-top').value);
   try {
     let analysis = { profiles: [] };
-    let annotations = null;
     if (state.annotations) {
-      annotations = await state.br.parseAnnotations(state.annotations.text, state.annotations.name);
       analysis = await state.br.analyzeAll(state.run.records, state.annotations.text, topInput > 0 ? topInput : null);
     }
     const current = analysis.profiles.find((p) => p.profile === profile);
     const scored = state.run.summary.scored;
     const top = current?.top ?? (topInput > 0 ? topInput : Math.max(1, Math.ceil(scored / 10)));
     $('analysis-json').textContent = current ? JSON.stringify(current, null, 1) : 'Choose an annotations TSV (with the VCF) to run the analyses; the heatmap needs none.';
-    const rows = joinRows(state.run.records, annotations, labels.indexOf(profile), SCORES);
+    // Ranked and joined with the annotations by the Rust core, as the analyses see them.
+    const rows = await state.br.joinedRows(state.run.records, state.annotations?.text ?? null, labels.indexOf(profile));
     $('analysis-section').hidden = false;
-    drawAnalyses($('figures'), { rows, analysis, labels, profile, top });
+    drawAnalyses($('figures'), { rows, records: state.run.records, analysis, labels, profile, top });
     $('analysis-section').dataset.ready = 'true';
   } catch (e) {
     message(`Analyses: ${e.message}`);
@@ -386,12 +390,23 @@ function showTrack() {
   const o = Math.max(0, $('track-profile').selectedIndex);
   const { row } = state.trackVariant;
   const [ref, alt] = row.a.probs;
-  $('track-summary').textContent = `${state.br.labels[o]}: REF window ${ref[o].toPrecision(4)}, ALT window ${alt[o].toPrecision(4)}, diff ${(alt[o] - ref[o]).toPrecision(4)}`;
+  const diff = scoreValues('diff', [ref[o]], [alt[o]])[0];
+  $('track-summary').textContent = `${state.br.labels[o]}: REF window ${ref[o].toPrecision(4)}, ALT window ${alt[o].toPrecision(4)}, diff ${diff.toPrecision(4)}`;
   state.trackMaxima = drawTrack($('track-figures'), state.saturation, o, state.br.labels, state.trackVariant);
+}
+
+function showScores() {
+  $('score-select').replaceChildren(...scoreNames().map(({ name, description }) => {
+    const option = new Option(name, name, name === state.score, name === state.score);
+    option.title = description;
+    return option;
+  }));
 }
 
 async function main() {
   wire();
+  // The score definitions come from the Rust core (loaded beside the model list; the model waits for it).
+  loadCore().then(showScores, (e) => message(`The WebAssembly core could not be loaded: ${e.message}`));
   try {
     state.models = await listModels();
   } catch (e) {

@@ -1,17 +1,20 @@
 // Brain-ResNet in the browser: the JavaScript API (an ES module; other pages can use it).
 //
-//   import { listModels, BrainResNet, sortGenomeFiles } from './brain-resnet.js';
+//   import { listModels, BrainResNet, sortGenomeFiles, scoreNames, scoreValues } from './brain-resnet.js';
 //   const models = await listModels();                  // from models/index.json
 //   const br = await BrainResNet.load(models[0].url, { backend: 'auto', onProgress });
 //   br.backend                                           // {kind: 'gpu' | 'cpu', text: which and why}
 //   const rows = await br.predictFasta('>s\nACGT...');
 //   const run = await br.scoreVcf({ vcf, fasta, fai, gzi }, { rcMean: false, onProgress });
-//   const tsv = await br.format('tsv', run.events, 'abs_diff,log_ratio');
+//   const tsv = await br.format('tsv', run.events, 'abs_diff,log_ratio', run.rcMean);
+//   scoreNames()                                         // [{name, description}] (after load or loadCore())
+//   scoreValues('abs_diff', refs, alts)                  // Float64Array, the Rust core's formulas
 //   br.cancel();                                         // stops a run at once
 //
-// Everything runs in Web Workers on this machine. The only requests are GETs of this
-// site's own files: the worker and WebAssembly module, model.json, weights.safetensors
-// (kept in the Cache API, so a second visit needs no download).
+// Everything runs in Web Workers on this machine, except the score formulas, which the
+// page calls on its own thread from the same WebAssembly module. The only requests are
+// GETs of this site's own files: the worker and WebAssembly module, model.json,
+// weights.safetensors (kept in the Cache API, so a second visit needs no download).
 
 const CACHE = 'brain-resnet-weights-v1';
 
@@ -149,6 +152,8 @@ export class BrainResNet {
    */
   static async load(url, { workers, backend = 'auto', onProgress } = {}) {
     const base = url.endsWith('/') ? url : `${url}/`;
+    const coreReady = loadCore();
+    coreReady.catch(() => {}); // awaited below; no unhandled rejection if loading stops earlier
     const res = await fetch(new URL('model.json', base));
     if (!res.ok) throw new Error(`cannot read ${base}model.json (${res.status} ${res.statusText})`);
     const manifestText = await res.text();
@@ -171,6 +176,7 @@ export class BrainResNet {
     br.choice = backend;
     br.gpu = gpu;
     br.cpuReason = reason;
+    await coreReady; // loaded beside model.json and the weights
     onProgress?.({ phase: 'start', loaded: 0, total: gpu ? 1 : n });
     await br.#startPool();
     return br;
@@ -314,12 +320,25 @@ export class BrainResNet {
       (p) => onProgress?.(p))).saturation;
   }
 
-  /** Formats results exactly as `brain-resnet score` does: format 'tsv' or 'vcf'. */
+  /**
+   * The scored alleles of profile `profileIndex` as the analyses see them (the Rust core's
+   * ranking and annotation join, as `brain-resnet analyze`), in rank order:
+   * [{rank, record, allele, id, chrom, pos, alt, locus, abs_diff, log_ratio, imbalance,
+   *   ann: {label, ref_reads, alt_reads, gerp, maf, p_value, pip} | null}];
+   * `record` and `allele` index `records` and its `alleles`.
+   */
+  async joinedRows(records, annotationsText, profileIndex) {
+    await this.#ensurePool();
+    return (await this.pool[0].call('rows', { records, annotations: annotationsText ?? null, profile: profileIndex })).rows;
+  }
+
+  /**
+   * Formats results exactly as `brain-resnet score` does: format 'tsv' or 'vcf'
+   * (with the same `##brain_resnet_model` line, built by the Rust core from model.json).
+   */
   async format(format, events, scores = 'abs_diff,log_ratio', rcMean = false) {
     await this.#ensurePool();
-    const m = this.manifest;
-    const modelLine = `<Name=${m.name},Dtype=${m.weights.dtype},Sha256=${m.weights.sha256},Rc=${rcMean ? 'mean' : 'none'}>`;
-    return (await this.pool[0].call('format', { format, events, labels: this.labels, scores, modelLine })).text;
+    return (await this.pool[0].call('format', { format, events, manifest: this.manifestText, scores, rcMean })).text;
   }
 }
 
@@ -340,15 +359,33 @@ function mergeSummaries(list) {
   return out;
 }
 
-/** The score definitions, as in the Rust core (src/scores.rs), for display. */
-export const SCORES = {
-  ref: (r, a) => r,
-  alt: (r, a) => a,
-  diff: (r, a) => a - r,
-  abs_diff: (r, a) => Math.abs(a - r),
-  log_ratio: (r, a) => Math.log(clamp(r) / clamp(a)),
-  logit_diff: (r, a) => logit(a) - logit(r),
-};
-const EPS = 1e-7;
-function clamp(p) { return Math.min(Math.max(p, EPS), 1 - EPS); }
-function logit(p) { const q = clamp(p); return Math.log(q / (1 - q)); }
+let core = null;
+let coreLoading = null;
+
+/**
+ * Loads the Rust core (the WebAssembly module the workers run) on this thread, once:
+ * the score definitions come from it. BrainResNet.load waits for it.
+ */
+export function loadCore() {
+  coreLoading ??= import('./pkg/brain_resnet.js')
+    .then(async (m) => { await m.default(); core = m; return m; })
+    .catch((e) => { coreLoading = null; throw e; });
+  return coreLoading;
+}
+
+function loaded() {
+  if (!core) throw new Error('the WebAssembly core is not loaded yet (await loadCore())');
+  return core;
+}
+
+/** The scores, as the CLI names them: [{name, description}]. */
+export function scoreNames() { return loaded().score_names(); }
+
+/** One score of one REF/ALT probability pair, by the Rust core's definition. */
+export function scoreValue(name, ref, alt) { return loaded().score_value(name, ref, alt); }
+
+/**
+ * One score of many REF/ALT pairs (Float32Arrays or arrays of numbers, same length):
+ * a Float64Array, by the Rust core's definitions.
+ */
+export function scoreValues(name, refs, alts) { return loaded().score_values(name, refs, alts); }

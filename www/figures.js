@@ -1,10 +1,14 @@
 // Figures of the paper's analyses and the allelic-effect track, drawn with
 // Observable Plot (vendored in vendor/, with d3). Each figure can be saved as SVG and PNG,
-// made in the page (no upload).
+// made in the page (no upload). The rows they draw come ranked and joined with the
+// annotations by the Rust core (BrainResNet.joinedRows), and every score by its formulas.
+import { scoreValues } from './brain-resnet.js';
+
 const Plot = globalThis.Plot;
 const d3 = globalThis.d3;
 
-function save(blob, name) {
+/** Saves `blob` as the file `name` (a local blob: URL, never the network): every download of the page. */
+export function save(blob, name) {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   a.download = name;
@@ -96,28 +100,35 @@ function largest(items, k, key) {
   return best.map((b) => b[1]);
 }
 
-/** Scored alleles joined with annotations, for one profile. */
-export function joinRows(records, annotations, profileIndex, score) {
-  const rows = [];
-  for (const r of records) {
-    for (const a of r.alleles) {
-      if (!a.probs) continue;
-      const key = annotations?.[r.id] ?? annotations?.[`${r.chrom}:${r.pos}:${r.reference}:${a.alt}`] ?? null;
-      const [ref, alt] = a.probs;
-      rows.push({
-        id: r.id, chrom: r.chrom, pos: Number(r.pos), alt: a.alt,
-        abs_diff: score.abs_diff(ref[profileIndex], alt[profileIndex]),
-        log_ratio: score.log_ratio(ref[profileIndex], alt[profileIndex]),
-        diff: alt.map((v, i) => v - ref[i]),
-        ann: key,
-      });
-    }
+/**
+ * The `k` rows with the largest effect on any profile (max |alt - ref|), largest first, with
+ * their effects on every profile: [{row, diff: Float64Array(labels)}]. Computed in chunks
+ * of rows, by the Rust core's `diff`.
+ */
+function largestEffects(rows, records, n, k) {
+  const chunk = 4096;
+  const refs = new Float32Array(chunk * n);
+  const alts = new Float32Array(chunk * n);
+  const candidates = [];
+  for (let at = 0; at < rows.length; at += chunk) {
+    const part = rows.slice(at, at + chunk);
+    part.forEach((r, j) => {
+      const [ref, alt] = records[r.record].alleles[r.allele].probs;
+      refs.set(ref, j * n);
+      alts.set(alt, j * n);
+    });
+    const diff = scoreValues('diff', refs.subarray(0, part.length * n), alts.subarray(0, part.length * n));
+    const best = largest(part.map((row, j) => ({ row, diff: diff.slice(j * n, (j + 1) * n) })), k, (c) => d3.max(c.diff, Math.abs));
+    candidates.push(...best);
   }
-  return rows;
+  return largest(candidates, k, (c) => d3.max(c.diff, Math.abs));
 }
 
-/** Draws every analysis figure into `parent` (cleared first). */
-export function drawAnalyses(parent, { rows, analysis, labels, profile, top }) {
+/**
+ * Draws every analysis figure into `parent` (cleared first). `rows`: BrainResNet.joinedRows
+ * of `records` for `profile` (rank order, annotations joined).
+ */
+export function drawAnalyses(parent, { rows, records, analysis, labels, profile, top }) {
   parent.replaceChildren();
   const width = Math.min(1000, parent.clientWidth || 900);
   const byProfile = analysis.profiles;
@@ -147,13 +158,13 @@ export function drawAnalyses(parent, { rows, analysis, labels, profile, top }) {
   } else skipped(parent, 'enrichment', 'Enrichment per profile', 'needs a `label` column in the annotations');
 
   // 2. Heatmap: variants x profiles (diff), the 40 variants with the largest effect.
-  const topRows = largest(rows, 40, (r) => d3.max(r.diff, Math.abs));
-  const cells = topRows.flatMap((r) => r.diff.map((v, i) => ({ variant: `${r.id} ${r.alt}`, profile: labels[i], v })));
+  const topRows = largestEffects(rows, records, labels.length, 40);
+  const cells = topRows.flatMap(({ row: r, diff }) => Array.from(diff, (v, i) => ({ variant: `${r.id} ${r.alt}`, profile: labels[i], v })));
   const m = d3.max(cells, (c) => Math.abs(c.v)) || 1;
   figure(parent, 'heatmap', 'Predicted effects (alt - ref) of the variants with the largest effects, x 31 profiles', Plot.plot({
     width, height: 60 + 14 * topRows.length, marginLeft: 140, marginBottom: 110,
     x: { domain: labels, tickRotate: -60, label: null },
-    y: { domain: topRows.map((r) => `${r.id} ${r.alt}`), label: null },
+    y: { domain: topRows.map(({ row: r }) => `${r.id} ${r.alt}`), label: null },
     color: { type: 'diverging', scheme: 'BuRd', domain: [-m, m], legend: true, label: 'alt - ref' },
     marks: [Plot.cell(cells, { x: 'profile', y: 'variant', fill: 'v', title: (c) => `${c.variant} ${c.profile}: ${c.v.toPrecision(3)}` })],
   }));
@@ -177,8 +188,8 @@ export function drawAnalyses(parent, { rows, analysis, labels, profile, top }) {
   } else skipped(parent, 'locus', 'Locus view', 'needs `p_value` or `pip` in the annotations');
 
   // 4. Observed vs predicted allelic imbalance.
-  const imb = rows.filter((r) => r.ann?.ref_reads > 0 && r.ann?.alt_reads > 0)
-    .map((r) => ({ id: r.id, observed: Math.log(r.ann.ref_reads / r.ann.alt_reads), predicted: r.log_ratio }));
+  const imb = rows.filter((r) => r.imbalance != null && r.log_ratio != null)
+    .map((r) => ({ id: r.id, observed: r.imbalance, predicted: r.log_ratio }));
   if (imb.length && current?.direction) {
     const d = current.direction;
     figure(parent, 'imbalance', `Observed vs predicted allelic imbalance (${profile}): Spearman rho ${d.spearman_rho.toFixed(3)}, p ${d.p_value.toExponential(2)}, same sign ${(100 * d.sign_agreement).toFixed(1)} %`, Plot.plot({
@@ -189,8 +200,7 @@ export function drawAnalyses(parent, { rows, analysis, labels, profile, top }) {
   } else skipped(parent, 'imbalance', 'Observed vs predicted allelic imbalance', 'needs `ref_reads` and `alt_reads` in the annotations');
 
   // 5. GERP of the top N vs the rest.
-  const ranked = [...rows].map((r, i) => ({ ...r, i })).sort((a, b) => b.abs_diff - a.abs_diff || a.i - b.i);
-  const gerp = ranked.map((r, rank) => ({ group: rank < top ? `top ${top}` : 'rest', gerp: r.ann?.gerp })).filter((g) => g.gerp != null);
+  const gerp = rows.map((r) => ({ group: r.rank < top ? `top ${top}` : 'rest', gerp: r.ann?.gerp })).filter((g) => g.gerp != null);
   if (gerp.length && current?.constraint) {
     figure(parent, 'gerp', `Constraint (GERP) of the top ${top} by abs_diff vs the rest (${profile}): rank-sum p ${current.constraint.p_value.toExponential(2)}`, Plot.plot({
       width: Math.min(width, 500), height: 320, marginLeft: 50, grid: true,
@@ -250,5 +260,3 @@ export function bedGraph(sat, maxima, label) {
   }
   return `${lines.join('\n')}\n`;
 }
-
-export { save };

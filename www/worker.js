@@ -1,7 +1,7 @@
 // One Web Worker = one model instance (WebAssembly). Requests come as
 // {id, type, ...}; answers go back as {id, type: 'result' | 'error' | 'batch', ...}.
 // User files arrive as File objects and are read here, by slices (FileReaderSync).
-import init, { Engine, format_results, parse_annotations } from './pkg/brain_resnet.js';
+import init, { Engine, format_results, joined_rows, parse_annotations } from './pkg/brain_resnet.js';
 
 let engine = null;
 const ready = init();
@@ -38,6 +38,9 @@ self.onmessage = async (event) => {
       case 'analyze':
         reply(m.id, 'result', { analysis: engine.analyze_all({ records: m.records }, m.annotations, m.top ?? undefined) });
         break;
+      case 'rows':
+        reply(m.id, 'result', { rows: joined_rows({ records: m.records }, m.annotations ?? undefined, m.profile) });
+        break;
       case 'annotations':
         reply(m.id, 'result', { annotations: parse_annotations(m.text, m.name) });
         break;
@@ -48,7 +51,7 @@ self.onmessage = async (event) => {
         });
         break;
       case 'format':
-        reply(m.id, 'result', { text: format_results(m.format, m.events, m.labels, m.scores, m.modelLine) });
+        reply(m.id, 'result', { text: format_results(m.format, m.events, m.manifest, m.scores, Boolean(m.rcMean)) });
         break;
       default:
         throw new Error(`unknown request ${m.type}`);

@@ -5,9 +5,9 @@
 //! This is the idea of fastISM (Nair et al., Genome Biology 2022), written
 //! from that description for this network.
 //!
-//! The convolution stack is written once ([`Network::conv_stack`]) over an
-//! executor: [`Plain`] runs whole tensors, [`Recorder`] runs whole tensors and
-//! keeps the input of every layer, [`Patcher`] runs patches. A patch is, per
+//! The graph is walked once ([`Network::run`]) over an executor: `Plain` runs
+//! whole tensors, [`Recorder`] runs whole tensors and keeps every feature map
+//! by value, [`Patcher`] runs patches against the recorded maps. A patch is, per
 //! window, a start and a fixed width along the sequence; a convolution widens
 //! it by `kernel - 1`, a pool narrows it by its factor, and once it covers the
 //! whole feature map the layer is simply computed whole. The affected range is
@@ -17,68 +17,21 @@
 
 use candle_core::{DType, Tensor};
 
-use super::network::{max_pool, Conv, Network};
+use super::network::{conv_relu, Conv, Exec, Network, Plain};
+use crate::architecture::ValueId;
 use crate::error::{Error, Result};
 
-/// One executor of the convolution stack.
-pub(super) trait Exec {
-    type A: Clone;
-    fn conv(&mut self, x: &Self::A, c: &Conv, relu: bool) -> candle_core::Result<Self::A>;
-    fn pool(&mut self, x: &Self::A, k: usize) -> candle_core::Result<Self::A>;
-    /// `y + shortcut(x)` (identity when there is no shortcut convolution).
-    fn residual(
-        &mut self,
-        y: &Self::A,
-        x: &Self::A,
-        sc: Option<&Conv>,
-    ) -> candle_core::Result<Self::A>;
-}
-
-fn conv_relu(x: &Tensor, c: &Conv, relu: bool) -> candle_core::Result<Tensor> {
-    let y = c.forward(x)?;
-    if relu {
-        y.relu()
-    } else {
-        Ok(y)
-    }
-}
-
-/// Whole tensors.
-pub(super) struct Plain;
-
-impl Exec for Plain {
-    type A = Tensor;
-    fn conv(&mut self, x: &Tensor, c: &Conv, relu: bool) -> candle_core::Result<Tensor> {
-        conv_relu(x, c, relu)
-    }
-    fn pool(&mut self, x: &Tensor, k: usize) -> candle_core::Result<Tensor> {
-        max_pool(x, k)
-    }
-    fn residual(
-        &mut self,
-        y: &Tensor,
-        x: &Tensor,
-        sc: Option<&Conv>,
-    ) -> candle_core::Result<Tensor> {
-        match sc {
-            Some(c) => y + c.forward(x)?,
-            None => y + x,
-        }
-    }
-}
-
 /// A feature map of `n` windows, `[n, c, len]`, row-major.
-#[derive(Clone)]
-struct Map {
+struct FeatureMap {
     c: usize,
     len: usize,
     data: Vec<f32>,
 }
 
-impl Map {
-    fn of(t: &Tensor) -> candle_core::Result<Map> {
+impl FeatureMap {
+    fn from_tensor(t: &Tensor) -> candle_core::Result<FeatureMap> {
         let (_, c, len) = t.dims3()?;
-        Ok(Map {
+        Ok(FeatureMap {
             c,
             len,
             data: t.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?,
@@ -86,36 +39,40 @@ impl Map {
     }
 }
 
-/// Whole tensors, keeping the input of every layer (the reference's
+/// Whole tensors, keeping every feature map by value (the reference's
 /// activations the patches are read against).
 struct Recorder {
-    maps: Vec<Map>,
+    maps: Vec<Option<FeatureMap>>,
 }
 
 impl Exec for Recorder {
-    type A = Tensor;
-    fn conv(&mut self, x: &Tensor, c: &Conv, relu: bool) -> candle_core::Result<Tensor> {
-        self.maps.push(Map::of(x)?);
-        conv_relu(x, c, relu)
-    }
-    fn pool(&mut self, x: &Tensor, k: usize) -> candle_core::Result<Tensor> {
-        self.maps.push(Map::of(x)?);
-        max_pool(x, k)
-    }
-    fn residual(
+    type Map = Tensor;
+    fn conv(
         &mut self,
-        y: &Tensor,
         x: &Tensor,
-        sc: Option<&Conv>,
+        id: ValueId,
+        c: &Conv,
+        relu: bool,
     ) -> candle_core::Result<Tensor> {
-        self.maps.push(Map::of(x)?);
-        Plain.residual(y, x, sc)
+        Plain.conv(x, id, c, relu)
+    }
+    fn pool(&mut self, x: &Tensor, id: ValueId, k: usize) -> candle_core::Result<Tensor> {
+        Plain.pool(x, id, k)
+    }
+    fn add(&mut self, a: (&Tensor, ValueId), b: (&Tensor, ValueId)) -> candle_core::Result<Tensor> {
+        Plain.add(a, b)
+    }
+    fn whole(&mut self, x: &Tensor, id: ValueId) -> candle_core::Result<Tensor> {
+        Plain.whole(x, id)
+    }
+    fn computed(&mut self, id: ValueId, x: &Tensor) -> candle_core::Result<()> {
+        self.maps[id] = Some(FeatureMap::from_tensor(x)?);
+        Ok(())
     }
 }
 
 /// Per window: the feature map equals its reference's except on
 /// `[start, start + width)`, whose values are `data` (`[n, c, width]`).
-#[derive(Clone)]
 struct Patch {
     c: usize,
     len: usize,
@@ -124,32 +81,31 @@ struct Patch {
     data: Vec<f32>,
 }
 
-/// Runs patches against recorded reference activations.
+/// Runs patches against recorded reference feature maps.
 struct Patcher<'r> {
-    refs: &'r [Map],
+    /// The references' feature maps, by value.
+    refs: &'r [Option<FeatureMap>],
     /// Reference (window index into the recorded maps) of each patched window.
-    of: &'r [usize],
-    next: usize,
+    reference_of: &'r [usize],
     device: candle_core::Device,
 }
 
 impl<'r> Patcher<'r> {
-    /// The next layer's recorded reference input (layers come in the order
-    /// the recorder saw them).
-    fn reference(&mut self) -> &'r Map {
-        let m = &self.refs[self.next];
-        self.next += 1;
-        m
+    /// The references' recorded map of value `id`.
+    fn reference(&self, id: ValueId) -> candle_core::Result<&'r FeatureMap> {
+        self.refs[id].as_ref().ok_or_else(|| {
+            candle_core::Error::Msg(format!("no recorded reference map for value {id}"))
+        })
     }
 
-    /// Values of `x` (patch over reference) at positions `[s, s + n)` of each
-    /// window, `s = starts[i]` (may run outside the map: zeros there, the
+    /// Values of `x` (patch over reference `m`) at positions `[s, s + n)` of
+    /// each window, `s = starts[i]` (may run outside the map: zeros there, the
     /// convolutions' padding), as `[windows, c, n]`.
-    fn gather(&self, x: &Patch, m: &Map, starts: &[isize], n: usize) -> Vec<f32> {
+    fn gather(&self, x: &Patch, m: &FeatureMap, starts: &[isize], n: usize) -> Vec<f32> {
         let b = x.start.len();
         let mut out = vec![0f32; b * x.c * n];
         for (i, &s) in starts.iter().enumerate() {
-            let r = self.of[i];
+            let r = self.reference_of[i];
             let (ps, pw) = (x.start[i] as isize, x.width as isize);
             for ch in 0..x.c {
                 let dst = &mut out[(i * x.c + ch) * n..(i * x.c + ch + 1) * n];
@@ -174,10 +130,10 @@ impl<'r> Patcher<'r> {
 }
 
 impl Exec for Patcher<'_> {
-    type A = Patch;
+    type Map = Patch;
 
-    fn conv(&mut self, x: &Patch, c: &Conv, relu: bool) -> candle_core::Result<Patch> {
-        let m = self.reference();
+    fn conv(&mut self, x: &Patch, id: ValueId, c: &Conv, relu: bool) -> candle_core::Result<Patch> {
+        let m = self.reference(id)?;
         let (out_ch, _, k) = c.weight.dims3()?;
         let p = c.padding;
         let len_out = x.len + 2 * p + 1 - k;
@@ -191,21 +147,23 @@ impl Exec for Patcher<'_> {
         let b = x.start.len();
         let input = self.gather(x, m, &from, width + k - 1);
         let input = self.tensor(input, b, x.c, width + k - 1)?;
-        let y = input
-            .conv1d(&c.weight, 0, 1, 1, 1)?
-            .broadcast_add(&c.bias)?;
-        let y = if relu { y.relu()? } else { y };
+        let unpadded = Conv {
+            weight: c.weight.clone(),
+            bias: c.bias.clone(),
+            padding: 0,
+        };
+        let y = conv_relu(&input, &unpadded, relu)?;
         Ok(Patch {
             c: out_ch,
             len: len_out,
             width,
             start: starts,
-            data: Map::of(&y)?.data,
+            data: FeatureMap::from_tensor(&y)?.data,
         })
     }
 
-    fn pool(&mut self, x: &Patch, k: usize) -> candle_core::Result<Patch> {
-        let m = self.reference();
+    fn pool(&mut self, x: &Patch, id: ValueId, k: usize) -> candle_core::Result<Patch> {
+        let m = self.reference(id)?;
         let len_out = x.len / k;
         let width = ((x.width - 1) / k + 2).min(len_out);
         let starts: Vec<usize> = x
@@ -237,25 +195,45 @@ impl Exec for Patcher<'_> {
         })
     }
 
-    fn residual(&mut self, y: &Patch, x: &Patch, sc: Option<&Conv>) -> candle_core::Result<Patch> {
-        // `y`'s patch covers `x`'s (same-padded convolutions only widen it), so
-        // outside it both are their references and so is the sum.
-        let m = self.reference();
-        let from: Vec<isize> = y.start.iter().map(|&s| s as isize).collect();
-        let b = y.start.len();
-        let xs = self.gather(x, m, &from, y.width);
-        let add = match sc {
-            Some(c) => {
-                let t = self.tensor(xs, b, x.c, y.width)?;
-                Map::of(&c.forward(&t)?)?.data
-            }
-            None => xs,
-        };
-        let mut out = y.clone();
-        for (o, a) in out.data.iter_mut().zip(&add) {
-            *o += a;
+    /// The sum over the union of the two patches (outside it both maps are
+    /// their references, and so is the sum).
+    fn add(&mut self, a: (&Patch, ValueId), b: (&Patch, ValueId)) -> candle_core::Result<Patch> {
+        let ((x, xid), (y, yid)) = (a, b);
+        let len = x.len;
+        let n = x.start.len();
+        let spans: Vec<(usize, usize)> = (0..n)
+            .map(|i| {
+                let lo = x.start[i].min(y.start[i]);
+                let hi = (x.start[i] + x.width).max(y.start[i] + y.width);
+                (lo, hi)
+            })
+            .collect();
+        let width = spans
+            .iter()
+            .map(|(lo, hi)| hi - lo)
+            .max()
+            .unwrap_or(1)
+            .min(len);
+        let starts: Vec<usize> = spans.iter().map(|&(lo, _)| lo.min(len - width)).collect();
+        let from: Vec<isize> = starts.iter().map(|&s| s as isize).collect();
+        let mut data = self.gather(x, self.reference(xid)?, &from, width);
+        let other = self.gather(y, self.reference(yid)?, &from, width);
+        for (o, v) in data.iter_mut().zip(&other) {
+            *o += v;
         }
-        Ok(out)
+        Ok(Patch {
+            c: x.c,
+            len,
+            width,
+            start: starts,
+            data,
+        })
+    }
+
+    fn whole(&mut self, x: &Patch, id: ValueId) -> candle_core::Result<Tensor> {
+        let b = x.start.len();
+        let data = self.gather(x, self.reference(id)?, &vec![0; b], x.len);
+        self.tensor(data, b, x.c, x.len)
     }
 }
 
@@ -292,13 +270,10 @@ impl Network {
         let outputs = self.cfg.outputs;
         let x = self.to_input(references)?;
         let n_refs = references.len() / per;
-        let mut rec = Recorder { maps: vec![] };
-        let (meta, r) = self.conv_stack(&mut rec, x)?;
-        let ref_probs = self.to_vec(&self.dense(&meta, &r)?)?;
-        // The branches' last maps, after the layers recorded above.
-        let layers = rec.maps.len();
-        rec.maps.push(Map::of(&meta)?);
-        rec.maps.push(Map::of(&r)?);
+        let mut rec = Recorder {
+            maps: (0..self.graph.values.len()).map(|_| None).collect(),
+        };
+        let ref_probs = Self::to_vec(&self.run(&mut rec, x)?)?;
 
         let mut out = vec![0f32; windows.len() * outputs];
         let mut whole: Vec<usize> = vec![];
@@ -330,7 +305,7 @@ impl Network {
             let width = chunk.iter().map(|&(_, f, l)| l - f + 1).max().unwrap_or(1);
             let mut start = Vec::with_capacity(chunk.len());
             let mut data = Vec::with_capacity(chunk.len() * 4 * width);
-            let mut of = Vec::with_capacity(chunk.len());
+            let mut reference_of = Vec::with_capacity(chunk.len());
             for &(i, f, _) in chunk {
                 let s = f.min(len - width);
                 let (r, w) = windows[i];
@@ -338,7 +313,7 @@ impl Network {
                     data.extend_from_slice(&w[ch * len + s..ch * len + s + width]);
                 }
                 start.push(s);
-                of.push(r);
+                reference_of.push(r);
             }
             let x = Patch {
                 c: 4,
@@ -349,33 +324,15 @@ impl Network {
             };
             let mut patcher = Patcher {
                 refs: &rec.maps,
-                of: &of,
-                next: 0,
+                reference_of: &reference_of,
                 device: self.device.clone(),
             };
-            let (meta, r) = self.conv_stack(&mut patcher, x)?;
-            debug_assert_eq!(patcher.next, layers);
-            let meta = patcher.whole(&meta, &rec.maps[layers])?;
-            let r = patcher.whole(&r, &rec.maps[layers + 1])?;
-            let probs = self.to_vec(&self.dense(&meta, &r)?)?;
+            let probs = Self::to_vec(&self.run(&mut patcher, x)?)?;
             for (k, &(i, _, _)) in chunk.iter().enumerate() {
                 out[i * outputs..(i + 1) * outputs]
                     .copy_from_slice(&probs[k * outputs..(k + 1) * outputs]);
             }
         }
         Ok((ref_probs, out))
-    }
-
-    fn to_vec(&self, y: &Tensor) -> Result<Vec<f32>> {
-        Ok(y.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
-    }
-}
-
-impl Patcher<'_> {
-    /// The whole feature map `[n, c, len]` of a patch over its reference `m`.
-    fn whole(&self, x: &Patch, m: &Map) -> candle_core::Result<Tensor> {
-        let b = x.start.len();
-        let data = self.gather(x, m, &vec![0; b], x.len);
-        self.tensor(data, b, x.c, x.len)
     }
 }

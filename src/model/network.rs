@@ -1,45 +1,46 @@
-//! The network's forward pass on candle tensors (CPU; natively and on wasm32).
+//! The network's forward pass on candle tensors (CPU; natively and on wasm32):
+//! the operations of [`Graph`] walked in order.
 //!
 //! Batch norms are already folded into the convolution before them, so a layer
-//! is conv/linear + bias. The residual block is the one the trained weights
-//! expect: `relu(conv2(relu(conv1(x)))) + shortcut(x)`, nothing after the add.
+//! is conv/linear + bias. The walk is written once ([`Network::run`]) over an
+//! [`Exec`]utor of the feature-map operations: whole tensors ([`Plain`]) or the
+//! incremental path's patches (see `incremental.rs`).
 
-use std::collections::HashMap;
+use candle_core::{DType, Device, Module, Tensor, D};
 
-use candle_core::{DType, Device, Tensor, D};
-
-use super::config::{block_prefix, meta_conv_prefix, Config, LayerKind};
+use crate::architecture::{Activation, Config, Graph, LayerKind, Op, ValueId};
 use crate::error::{Error, Result};
 use crate::weights::Weights;
 
+/// A convolution with its folded bias: stride 1, zero padding.
 pub(super) struct Conv {
     pub(super) weight: Tensor, // [out, in, k]
     pub(super) bias: Tensor,   // [1, out, 1]
     pub(super) padding: usize,
 }
 
-impl Conv {
-    pub(super) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+impl Module for Conv {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         x.conv1d(&self.weight, self.padding, 1, 1, 1)?
             .broadcast_add(&self.bias)
     }
 }
 
+/// A linear layer, its weight kept transposed (`[in, out]`, contiguous) for the matmul.
 struct Linear {
-    weight_t: Tensor, // [in, out], contiguous
-    bias: Tensor,     // [out]
+    weight_t: Tensor,
+    bias: Tensor, // [out]
 }
 
-impl Linear {
+impl Module for Linear {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         x.matmul(&self.weight_t)?.broadcast_add(&self.bias)
     }
 }
 
-pub(super) struct Block {
-    pub(super) conv1: Conv,
-    pub(super) conv2: Conv,
-    pub(super) shortcut: Option<Conv>,
+enum Layer {
+    Conv(Conv),
+    Linear(Linear),
 }
 
 /// Max pooling over the last dimension with stride = kernel; the remainder is dropped.
@@ -51,19 +52,80 @@ pub(super) fn max_pool(x: &Tensor, k: usize) -> candle_core::Result<Tensor> {
         .max(D::Minus1)
 }
 
-fn sigmoid(x: &Tensor) -> candle_core::Result<Tensor> {
-    candle_nn::ops::sigmoid(x)
+pub(super) fn conv_relu(x: &Tensor, c: &Conv, relu: bool) -> candle_core::Result<Tensor> {
+    let y = c.forward(x)?;
+    if relu {
+        y.relu()
+    } else {
+        Ok(y)
+    }
+}
+
+/// One executor of the graph's feature-map operations (conv, pool, add).
+/// `id` arguments name the value read, so an executor can keep or look up
+/// per-value state (the incremental path's recorded reference maps).
+pub(super) trait Exec {
+    type Map;
+    fn conv(
+        &mut self,
+        x: &Self::Map,
+        id: ValueId,
+        c: &Conv,
+        relu: bool,
+    ) -> candle_core::Result<Self::Map>;
+    fn pool(&mut self, x: &Self::Map, id: ValueId, k: usize) -> candle_core::Result<Self::Map>;
+    fn add(
+        &mut self,
+        a: (&Self::Map, ValueId),
+        b: (&Self::Map, ValueId),
+    ) -> candle_core::Result<Self::Map>;
+    /// The whole map `[n, c, len]` as a tensor (before a linear layer).
+    fn whole(&mut self, x: &Self::Map, id: ValueId) -> candle_core::Result<Tensor>;
+    /// Called once for every map value, the input included, when it is computed.
+    fn computed(&mut self, _id: ValueId, _x: &Self::Map) -> candle_core::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whole tensors.
+pub(super) struct Plain;
+
+impl Exec for Plain {
+    type Map = Tensor;
+    fn conv(
+        &mut self,
+        x: &Tensor,
+        _: ValueId,
+        c: &Conv,
+        relu: bool,
+    ) -> candle_core::Result<Tensor> {
+        conv_relu(x, c, relu)
+    }
+    fn pool(&mut self, x: &Tensor, _: ValueId, k: usize) -> candle_core::Result<Tensor> {
+        max_pool(x, k)
+    }
+    fn add(&mut self, a: (&Tensor, ValueId), b: (&Tensor, ValueId)) -> candle_core::Result<Tensor> {
+        a.0 + b.0
+    }
+    fn whole(&mut self, x: &Tensor, _: ValueId) -> candle_core::Result<Tensor> {
+        Ok(x.clone())
+    }
+}
+
+/// A value during a walk: a feature map in the executor's form, or a dense
+/// `[n, features]` tensor.
+enum Value<M> {
+    Map(M),
+    Dense(Tensor),
 }
 
 pub struct Network {
     pub(super) cfg: Config,
+    pub(super) graph: Graph,
+    layers: Vec<Layer>,
+    /// Per operation, the values to drop after it (their last reader).
+    last_uses: Vec<Vec<ValueId>>,
     pub(super) device: Device,
-    pub(super) meta_convs: Vec<Conv>,
-    meta_fc: Vec<Linear>,
-    pub(super) stem: Conv,
-    pub(super) stages: Vec<Vec<Block>>,
-    res_fc: Vec<Linear>,
-    head_fc: Vec<Linear>,
 }
 
 impl Network {
@@ -77,83 +139,44 @@ impl Network {
     /// copy at load time stays as resident memory).
     pub fn from_weights(cfg: &Config, weights: Weights) -> Result<Self> {
         let device = Device::Cpu;
-        let mut convs = HashMap::new();
-        let mut linears = HashMap::new();
-        let mut by_name: HashMap<String, crate::weights::LayerWeights> = weights
-            .layers
-            .into_iter()
-            .map(|l| (l.name.clone(), l))
-            .collect();
-        for spec in cfg.layers() {
-            let l = by_name
-                .remove(&spec.name)
-                .ok_or_else(|| Error::MissingKey {
+        let graph = cfg.graph();
+        if weights.layers.len() != graph.layers.len() {
+            return Err(Error::input(
+                "weights",
+                format!(
+                    "{} layers, the architecture has {}",
+                    weights.layers.len(),
+                    graph.layers.len()
+                ),
+            ));
+        }
+        let mut layers = Vec::with_capacity(graph.layers.len());
+        for (spec, l) in graph.layers.iter().zip(weights.layers) {
+            if l.name != spec.name || l.weight.shape != spec.weight_shape() {
+                return Err(Error::MissingKey {
                     source_name: "weights".into(),
                     key: format!("{}.weight", spec.name),
-                })?;
+                });
+            }
             let n = l.bias.len();
             let weight = Tensor::from_vec(l.weight.data, l.weight.shape.as_slice(), &device)?;
-            match spec.kind {
-                LayerKind::Conv { padding, .. } => {
-                    let bias = Tensor::from_vec(l.bias, (1, n, 1), &device)?;
-                    convs.insert(
-                        spec.name,
-                        Conv {
-                            weight,
-                            bias,
-                            padding,
-                        },
-                    );
-                }
-                LayerKind::Linear { .. } => {
-                    let weight_t = weight.t()?.contiguous()?;
-                    let bias = Tensor::from_vec(l.bias, n, &device)?;
-                    linears.insert(spec.name, Linear { weight_t, bias });
-                }
-            }
+            layers.push(match spec.kind {
+                LayerKind::Conv { padding, .. } => Layer::Conv(Conv {
+                    weight,
+                    bias: Tensor::from_vec(l.bias, (1, n, 1), &device)?,
+                    padding,
+                }),
+                LayerKind::Linear { .. } => Layer::Linear(Linear {
+                    weight_t: weight.t()?.contiguous()?,
+                    bias: Tensor::from_vec(l.bias, n, &device)?,
+                }),
+            });
         }
-        // Every name below is one `cfg.layers()` listed, so it was inserted above.
-        let mut conv = |name: String| convs.remove(&name);
-        let meta_convs = (0..cfg.meta.channels.len())
-            .map(|i| conv(meta_conv_prefix(i)).expect("listed layer"))
-            .collect();
-        let stem = conv("seq_model.conv1".into()).expect("listed layer");
-        let stages = cfg
-            .resnet
-            .stages
-            .iter()
-            .enumerate()
-            .map(|(s, stage)| {
-                (0..stage.blocks)
-                    .map(|b| {
-                        let p = block_prefix(s, b);
-                        Block {
-                            conv1: conv(format!("{p}.conv1")).expect("listed layer"),
-                            conv2: conv(format!("{p}.conv2")).expect("listed layer"),
-                            shortcut: conv(format!("{p}.downsample.0")),
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut lin = |names: &[&str]| -> Vec<Linear> {
-            names
-                .iter()
-                .map(|n| linears.remove(*n).expect("listed layer"))
-                .collect()
-        };
         Ok(Network {
             cfg: cfg.clone(),
-            meta_fc: lin(&["base_model.classifier.0", "base_model.classifier.2"]),
-            res_fc: lin(&[
-                "seq_model.classifier.0",
-                "seq_model.classifier.2",
-                "seq_model.classifier.4",
-            ]),
-            head_fc: lin(&["classifier.0", "classifier.2"]),
-            meta_convs,
-            stem,
-            stages,
+            last_uses: graph.last_uses(),
+            graph,
+            layers,
             device,
         })
     }
@@ -162,53 +185,81 @@ impl Network {
         &self.cfg
     }
 
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let (meta, r) = self.conv_stack(&mut super::incremental::Plain, x.clone())?;
-        self.dense(&meta, &r)
+    fn conv(&self, layer: usize) -> candle_core::Result<&Conv> {
+        match &self.layers[layer] {
+            Layer::Conv(c) => Ok(c),
+            Layer::Linear(_) => Err(candle_core::Error::Msg(format!(
+                "layer {layer} is not a convolution"
+            ))),
+        }
     }
 
-    /// The two convolution branches, written once for every executor (whole
-    /// tensors, or the incremental path's patches): returns the meta branch's
-    /// and the residual branch's last feature maps.
-    pub(super) fn conv_stack<E: super::incremental::Exec>(
-        &self,
-        e: &mut E,
-        x: E::A,
-    ) -> candle_core::Result<(E::A, E::A)> {
-        // Branch 1: meta-feature convolutions.
-        let mut meta = x.clone();
-        for c in &self.meta_convs {
-            let y = e.conv(&meta, c, true)?;
-            meta = e.pool(&y, self.cfg.meta.pool)?;
-        }
-        // Branch 2: residual network.
-        let pool = self.cfg.resnet.pool;
-        let y = e.conv(&x, &self.stem, true)?;
-        let mut r = e.pool(&y, pool)?;
-        for stage in &self.stages {
-            for block in stage {
-                let y = e.conv(&r, &block.conv1, true)?;
-                let y = e.conv(&y, &block.conv2, true)?;
-                r = e.residual(&y, &r, block.shortcut.as_ref())?;
+    /// Walks the graph: feature-map operations through `e`, linear layers and
+    /// the concatenation on dense tensors. Returns the output probabilities
+    /// `[n, outputs]`.
+    pub(super) fn run<E: Exec>(&self, e: &mut E, x: E::Map) -> candle_core::Result<Tensor> {
+        let g = &self.graph;
+        let mut values: Vec<Option<Value<E::Map>>> = (0..g.values.len()).map(|_| None).collect();
+        e.computed(g.input, &x)?;
+        values[g.input] = Some(Value::Map(x));
+        let missing =
+            |v: ValueId| candle_core::Error::Msg(format!("value {v} read before it is computed"));
+        for (op, free) in g.ops.iter().zip(&self.last_uses) {
+            let map = |v: ValueId| match values[v].as_ref() {
+                Some(Value::Map(m)) => Ok(m),
+                _ => Err(missing(v)),
+            };
+            let out = match op {
+                Op::Conv {
+                    layer, input, relu, ..
+                } => Value::Map(e.conv(map(*input)?, *input, self.conv(*layer)?, *relu)?),
+                Op::Pool { input, size, .. } => Value::Map(e.pool(map(*input)?, *input, *size)?),
+                Op::Add { a, b, .. } => Value::Map(e.add((map(*a)?, *a), (map(*b)?, *b))?),
+                Op::Linear {
+                    layer,
+                    input,
+                    activation,
+                    ..
+                } => {
+                    let x = match values[*input].as_ref() {
+                        Some(Value::Map(m)) => e.whole(m, *input)?.flatten_from(1)?,
+                        Some(Value::Dense(t)) => t.clone(),
+                        None => return Err(missing(*input)),
+                    };
+                    let Layer::Linear(l) = &self.layers[*layer] else {
+                        return Err(candle_core::Error::Msg(format!(
+                            "layer {layer} is not linear"
+                        )));
+                    };
+                    let y = l.forward(&x)?;
+                    Value::Dense(match activation {
+                        Activation::Relu => y.relu()?,
+                        Activation::Sigmoid => candle_nn::ops::sigmoid(&y)?,
+                    })
+                }
+                Op::Concat { inputs, .. } => {
+                    let parts = inputs
+                        .iter()
+                        .map(|&v| match values[v].as_ref() {
+                            Some(Value::Dense(t)) => Ok(t),
+                            _ => Err(missing(v)),
+                        })
+                        .collect::<candle_core::Result<Vec<_>>>()?;
+                    Value::Dense(Tensor::cat(&parts, 1)?)
+                }
+            };
+            if let Value::Map(m) = &out {
+                e.computed(op.output(), m)?;
             }
-            r = e.pool(&r, pool)?;
+            values[op.output()] = Some(out);
+            for &v in free {
+                values[v] = None;
+            }
         }
-        Ok((meta, r))
-    }
-
-    /// The dense layers on the two branches' last feature maps (`[n, C, L]` each).
-    pub(super) fn dense(&self, meta: &Tensor, r: &Tensor) -> candle_core::Result<Tensor> {
-        let h = self.meta_fc[0].forward(&meta.flatten_from(1)?)?.relu()?;
-        let meta = sigmoid(&self.meta_fc[1].forward(&h)?)?;
-
-        let h = self.res_fc[0].forward(&r.flatten_from(1)?)?.relu()?;
-        let h = self.res_fc[1].forward(&h)?.relu()?;
-        let res = sigmoid(&self.res_fc[2].forward(&h)?)?;
-
-        // Head on concat(meta-features, residual outputs).
-        let h = Tensor::cat(&[&meta, &res], 1)?;
-        let h = self.head_fc[0].forward(&h)?.relu()?;
-        sigmoid(&self.head_fc[1].forward(&h)?)
+        match values[g.output].take() {
+            Some(Value::Dense(t)) => Ok(t),
+            _ => Err(missing(g.output)),
+        }
     }
 
     pub(super) fn to_input(&self, windows: &[f32]) -> Result<Tensor> {
@@ -229,13 +280,17 @@ impl Network {
         )?)
     }
 
+    pub(super) fn to_vec(y: &Tensor) -> Result<Vec<f32>> {
+        Ok(y.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
+    }
+
     /// Predicts a batch of one-hot windows laid out `[n, 4, window]` in `windows`;
     /// returns `n * outputs` probabilities, row by row.
     pub fn predict(&self, windows: &[f32]) -> Result<Vec<f32>> {
         if windows.is_empty() {
             return Ok(vec![]);
         }
-        let y = self.forward(&self.to_input(windows)?)?;
-        Ok(y.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
+        let y = self.run(&mut Plain, self.to_input(windows)?)?;
+        Self::to_vec(&y)
     }
 }

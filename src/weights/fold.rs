@@ -2,10 +2,10 @@
 //! architecture needs is checked, inference-time batch norms are folded into the
 //! convolution before them, and the unused block batch norms are dropped.
 
+use super::shapes::check_shape;
 use super::{LayerWeights, RawTensor, TensorMap, Weights};
+use crate::architecture::Config;
 use crate::error::Result;
-use crate::model::config::check_shape;
-use crate::model::Config;
 
 /// PyTorch's default BatchNorm epsilon, used by the trained network.
 pub const BN_EPS: f64 = 1e-5;

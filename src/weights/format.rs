@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use super::quant::{dequantize_int8, quantize_int8, DType};
 use super::{LayerWeights, RawTensor, Weights};
+use crate::architecture::Config;
 use crate::error::{Error, Result, ShapeText};
-use crate::model::Config;
 use crate::window::CHANNEL_ORDER;
 
 pub const FORMAT_NAME: &str = "brain-resnet-model";

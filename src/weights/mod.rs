@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod fold;
 pub mod format;
 pub mod quant;
+pub mod shapes;
 
 use std::collections::BTreeMap;
 

@@ -12,6 +12,9 @@ use noodles::fasta::{self, fai};
 
 use crate::error::{Error, Result};
 
+mod contigs;
+pub use contigs::ContigResolver;
+
 /// A seekable buffered byte source.
 pub trait BufReadSeek: BufRead + Seek {}
 impl<T: BufRead + Seek> BufReadSeek for T {}

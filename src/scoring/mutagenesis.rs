@@ -2,9 +2,9 @@
 //! other base, predicted, as the change from the window's own prediction.
 //! The allelic-effect tracks of the page are drawn from it.
 
+use super::predict::{predict_windows_async, predict_with_references_async, ScoreOptions};
 use crate::error::Result;
-use crate::model::Model;
-use crate::scores::{predict_windows, predict_with_references, ScoreOptions};
+use crate::model::{block_on, Model};
 use crate::window::encode_into;
 
 /// Base order of [`Saturation::delta`].
@@ -35,6 +35,17 @@ pub fn saturation_with_progress(
     opts: ScoreOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Saturation> {
+    block_on(saturation_async(model, name, seq, opts, progress))
+}
+
+/// [`saturation_with_progress`], awaiting the backend.
+pub async fn saturation_async(
+    model: &Model,
+    name: &str,
+    seq: &[u8],
+    opts: ScoreOptions,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Saturation> {
     let window = model.window();
     let outputs = model.labels().len();
     let per = 4 * window;
@@ -50,7 +61,7 @@ pub fn saturation_with_progress(
             }
         }
     }
-    let reference = predict_windows(model, &reference_window, opts)?;
+    let reference = predict_windows_async(model, &reference_window, opts).await?;
     let mut delta = vec![0f32; window * 4 * outputs];
     // Predict in chunks so memory stays small whatever the window; each chunk
     // starts with the reference window, the mutants' reference: on the CPU
@@ -70,7 +81,9 @@ pub fn saturation_with_progress(
             windows.resize(start + per, 0.0);
             encode_into(name, &m, window, &mut windows[start..])?;
         }
-        let probs = predict_with_references(model, &windows, &reference_of[..=chunk.len()], opts)?;
+        let probs =
+            predict_with_references_async(model, &windows, &reference_of[..=chunk.len()], opts)
+                .await?;
         let probs = &probs[outputs..];
         for (k, &(pos, b)) in chunk.iter().enumerate() {
             for o in 0..outputs {

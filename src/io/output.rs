@@ -3,8 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::scores::{AlleleResult, Event, PairResult, RecordResult, Score};
-use crate::variants::Status;
+use crate::scoring::{AlleleResult, Event, PairResult, RecordResult, Score, Status};
 
 fn score_cells(
     allele_probs: &Option<(Vec<f32>, Vec<f32>)>,

@@ -1,0 +1,45 @@
+//! `brain-resnet analyze`: the paper's analyses of one profile, as JSON.
+
+use std::io::BufReader;
+use std::path::Path;
+use std::process::ExitCode;
+
+use brain_resnet::Error;
+
+pub fn run(
+    scores: &Path,
+    annotations: &Path,
+    profile: &str,
+    top: Option<usize>,
+) -> Result<ExitCode, Error> {
+    use brain_resnet::analysis;
+    use brain_resnet::io::annotations::read_annotations;
+    let open = |p: &Path| {
+        std::fs::File::open(p)
+            .map(BufReader::new)
+            .map_err(|e| Error::input(p.display(), e))
+    };
+    let variants =
+        analysis::read_scores_tsv(open(scores)?, profile, &scores.display().to_string())?;
+    let ann = read_annotations(open(annotations)?, &annotations.display().to_string())?;
+    let matched = variants
+        .iter()
+        .filter(|v| ann.contains_key(&v.id) || ann.contains_key(&v.locus))
+        .count();
+    eprintln!(
+        "{} scored variants, {matched} with annotations",
+        variants.len()
+    );
+    if matched == 0 {
+        return Err(Error::input(
+            annotations.display(),
+            "no scored variant matches an annotation row by id or chrom:pos:ref:alt",
+        ));
+    }
+    let report = analysis::analyze(profile, &variants, &ann, top);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).expect("report serializes")
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,226 @@
+//! One loaded model per worker: the CPU network (candle, SIMD128) and, once
+//! [`Engine::init_gpu`] succeeded, the GPU (WebGPU), with the CPU fallback of
+//! [`Model`] itself.
+
+use std::rc::Rc;
+
+use js_sys::Function;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use web_sys::File;
+
+use super::files::open_genome;
+use super::{js_err, to_js};
+use crate::io::genome::ContigResolver;
+use crate::model::Model;
+use crate::scoring::ScoreOptions;
+
+#[wasm_bindgen]
+pub struct Engine {
+    pub(super) model: Rc<Model>,
+}
+
+#[derive(Serialize)]
+struct PredictRow {
+    name: String,
+    probs: Option<Vec<f32>>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RecordsIn {
+    records: Vec<crate::scoring::RecordResult>,
+}
+
+#[derive(Serialize)]
+struct SaturationOut {
+    contig: String,
+    /// 0-based genome coordinate of the window's first base (may be negative near a contig start).
+    start: i64,
+    sequence: String,
+    #[serde(flatten)]
+    saturation: crate::scoring::mutagenesis::Saturation,
+}
+
+fn promise_err(e: impl std::fmt::Display) -> JsValue {
+    JsValue::from(js_err(e))
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Loads a model from `model.json`'s text and the weights file's bytes;
+    /// refuses weights whose size or SHA-256 differs from the manifest.
+    /// `sha256`: the weights' digest (hex) when the page computed it with
+    /// WebCrypto (else it is computed here, in WebAssembly: slower).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        manifest_json: &str,
+        weights: &[u8],
+        sha256: Option<String>,
+    ) -> Result<Engine, JsError> {
+        let model = Model::from_bytes_with_digest(manifest_json, weights, sha256.as_deref())
+            .map_err(js_err)?;
+        Ok(Engine {
+            model: Rc::new(model),
+        })
+    }
+
+    /// Loses the GPU device on purpose, as a driver reset would (browser
+    /// tests of the CPU fallback use it).
+    #[doc(hidden)]
+    pub fn lose_gpu_device(&self) {
+        self.model.lose_gpu_device();
+    }
+
+    /// Opens the GPU through WebGPU and uploads the weights (the same file's
+    /// bytes as for the constructor); resolves to the backend note, rejects
+    /// with the reason when there is no usable GPU (the CPU stays in use).
+    /// `adapter` is the adapter in words, as the page read it from
+    /// `GPUAdapter.info` (wgpu cannot name it on the web).
+    pub fn init_gpu(
+        &self,
+        weights: Vec<u8>,
+        sha256: Option<String>,
+        adapter: String,
+    ) -> js_sys::Promise {
+        let model = self.model.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            #[cfg(feature = "gpu")]
+            {
+                let m = &model.manifest;
+                let w = crate::weights::format::load_weights_with_digest(
+                    m,
+                    &weights,
+                    &m.weights.file,
+                    sha256.as_deref(),
+                )
+                .map_err(promise_err)?;
+                let gpu = crate::gpu::GpuNetwork::new_async(&m.architecture, &w, true)
+                    .await
+                    .map_err(promise_err)?;
+                let note = format!("GPU: {adapter} (WGSL through WebGPU)");
+                model.use_gpu(gpu, note.clone());
+                Ok(JsValue::from_str(&note))
+            }
+            #[cfg(not(feature = "gpu"))]
+            {
+                let _ = (weights, sha256, adapter, model);
+                Err(promise_err("this build has no GPU backend"))
+            }
+        })
+    }
+
+    pub fn labels(&self) -> Vec<String> {
+        self.model.labels().to_vec()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn window(&self) -> usize {
+        self.model.window()
+    }
+
+    /// Predicts the records of a FASTA text; resolves to
+    /// `[{name, probs} | {name, error}]`.
+    pub fn predict_fasta(&self, text: String) -> js_sys::Promise {
+        let model = self.model.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let records = crate::io::fasta::read_fasta(text.as_bytes(), "pasted sequences")
+                .map_err(promise_err)?;
+            let results = model
+                .predict_sequences_async(
+                    records
+                        .iter()
+                        .map(|r| (r.name.as_str(), r.sequence.as_slice())),
+                    16,
+                )
+                .await;
+            let rows: Vec<PredictRow> = records
+                .iter()
+                .zip(results)
+                .map(|(r, res)| PredictRow {
+                    name: r.name.clone(),
+                    error: res.as_ref().err().map(|e| e.to_string()),
+                    probs: res.ok(),
+                })
+                .collect();
+            to_js(&rows).map_err(promise_err)
+        })
+    }
+
+    /// Runs every analysis for every profile: `{profiles: [report...]}` in label
+    /// order, from `{records}` (scoring results) and an annotations TSV text.
+    pub fn analyze_all(
+        &self,
+        records: JsValue,
+        annotations_tsv: &str,
+        top: Option<usize>,
+    ) -> Result<JsValue, JsError> {
+        let input: RecordsIn = serde_wasm_bindgen::from_value(records).map_err(js_err)?;
+        let ann =
+            crate::io::annotations::read_annotations(annotations_tsv.as_bytes(), "annotations")
+                .map_err(js_err)?;
+        let reports: Vec<_> = self
+            .model
+            .labels()
+            .iter()
+            .enumerate()
+            .map(|(i, label)| {
+                let variants = crate::analysis::variants_from_records(&input.records, i);
+                crate::analysis::analyze(label, &variants, &ann, top)
+            })
+            .collect();
+        #[derive(Serialize)]
+        struct Out<T> {
+            profiles: Vec<T>,
+        }
+        to_js(&Out { profiles: reports }).map_err(js_err)
+    }
+
+    /// Saturation mutagenesis of the window around 1-based `pos` of `chrom`
+    /// (the variant window), read from the genome files; `on_progress(done,
+    /// total)` after each chunk of mutants.
+    pub fn saturation(
+        &self,
+        fasta: &File,
+        fai: &File,
+        gzi: Option<File>,
+        chrom: String,
+        pos: u32,
+        on_progress: Option<Function>,
+    ) -> Result<js_sys::Promise, JsError> {
+        let mut genome = open_genome(fasta, fai, gzi.as_ref())?;
+        let mut resolver = ContigResolver::new(genome.contigs().iter().map(|(n, _)| n.clone()));
+        let contig = resolver
+            .resolve(&chrom)
+            .map(String::from)
+            .ok_or_else(|| js_err(format!("contig `{chrom}` is not in {}", fasta.name())))?;
+        let window = self.model.window();
+        let start = pos as i64 - 1 - crate::window::variant_offset(window) as i64;
+        let seq = genome
+            .fetch(&contig, start, start + window as i64)
+            .map_err(js_err)?;
+        let model = self.model.clone();
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let saturation = crate::scoring::mutagenesis::saturation_async(
+                &model,
+                &chrom,
+                &seq,
+                ScoreOptions::default(),
+                &mut |done, total| {
+                    if let Some(f) = &on_progress {
+                        let _ = f.call2(&JsValue::NULL, &done.into(), &total.into());
+                    }
+                },
+            )
+            .await
+            .map_err(promise_err)?;
+            to_js(&SaturationOut {
+                contig,
+                start,
+                sequence: String::from_utf8_lossy(&seq).into_owned(),
+                saturation,
+            })
+            .map_err(promise_err)
+        }))
+    }
+}

@@ -1,0 +1,89 @@
+//! The user's files, read in place by slices: `Read + Seek` over a `Blob`
+//! through `FileReaderSync` (synchronous reads exist in workers only), so a
+//! 3 GB genome is never loaded whole and no byte of it leaves the machine.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use js_sys::Uint8Array;
+use wasm_bindgen::prelude::*;
+use web_sys::{Blob, File, FileReaderSync};
+
+use super::js_err;
+use crate::io::genome::Genome;
+
+/// `Read + Seek` over a `Blob`, by `FileReaderSync` slices (workers only).
+pub(super) struct BlobReader {
+    blob: Blob,
+    reader: FileReaderSync,
+    pos: u64,
+    pub(super) len: u64,
+    /// Bytes handed out so far (progress).
+    pub(super) read: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl BlobReader {
+    pub(super) fn new(blob: &Blob) -> Result<Self, JsError> {
+        Ok(BlobReader {
+            blob: blob.clone(),
+            reader: FileReaderSync::new()
+                .map_err(|_| js_err("FileReaderSync is only available in Web Workers"))?,
+            pos: 0,
+            len: blob.size() as u64,
+            read: Default::default(),
+        })
+    }
+}
+
+impl Read for BlobReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let end = (self.pos + buf.len() as u64).min(self.len);
+        if end <= self.pos {
+            return Ok(0);
+        }
+        let io = |e: JsValue| std::io::Error::other(format!("{e:?}"));
+        let slice = self
+            .blob
+            .slice_with_f64_and_f64(self.pos as f64, end as f64)
+            .map_err(io)?;
+        let bytes = self.reader.read_as_array_buffer(&slice).map_err(io)?;
+        let array = Uint8Array::new(&bytes);
+        let n = array.length() as usize;
+        array.copy_to(&mut buf[..n]);
+        self.pos += n as u64;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl Seek for BlobReader {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        let new = match pos {
+            SeekFrom::Start(p) => p as i64,
+            SeekFrom::Current(d) => self.pos as i64 + d,
+            SeekFrom::End(d) => self.len as i64 + d,
+        };
+        if new < 0 {
+            return Err(std::io::Error::other("seek before the start of the file"));
+        }
+        self.pos = new as u64;
+        Ok(self.pos)
+    }
+}
+
+/// The genome given as `File`s: FASTA or bgzip FASTA, its `.fai`, and the
+/// `.gzi` for bgzip.
+pub(super) fn open_genome(fasta: &File, fai: &File, gzi: Option<&File>) -> Result<Genome, JsError> {
+    let gzi_name = gzi.map(|f| f.name());
+    let gzi_reader = match gzi {
+        Some(f) => Some(BlobReader::new(f)?),
+        None => None,
+    };
+    Genome::from_readers(
+        BlobReader::new(fasta)?,
+        &fasta.name(),
+        Some(fasta.size() as u64),
+        (BlobReader::new(fai)?, &fai.name()),
+        gzi_reader.zip(gzi_name.as_deref()),
+    )
+    .map_err(js_err)
+}

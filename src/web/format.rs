@@ -1,0 +1,236 @@
+//! What the page shows and downloads, by the CLI's own code: the score
+//! definitions, the analyses' ranking and annotation join, annotations parsed
+//! and results written as TSV or annotated VCF by the same writers, so the
+//! page's numbers and downloads equal `brain-resnet score`'s and `analyze`'s.
+
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use super::{js_err, to_js};
+use crate::analysis::{variants_from_records, ScoredVariant};
+use crate::io::annotations::{read_annotations, Annotation, Annotations};
+use crate::io::output::{TsvWriter, VcfWriter};
+use crate::scoring::{Event, RecordResult, Score};
+use crate::weights::format::{parse_manifest, Manifest, MANIFEST_FILE};
+
+/// Parses an annotations TSV: `{key: {label, ref_reads, alt_reads, gerp, maf, p_value, pip}}`.
+#[wasm_bindgen]
+pub fn parse_annotations(text: &str, name: &str) -> Result<JsValue, JsError> {
+    let ann = read_annotations(text.as_bytes(), name).map_err(js_err)?;
+    to_js(&ann).map_err(js_err)
+}
+
+/// The value of the `##brain_resnet_model=` VCF header line that
+/// `brain-resnet score --vcf-output` writes for `manifest`.
+// TODO: move to crate::io::output so that src/cli/score.rs builds the line with it too.
+pub fn model_line(manifest: &Manifest, rc_mean: bool) -> String {
+    format!(
+        "<Name={},Dtype={},Sha256={},Rc={}>",
+        manifest.name,
+        manifest.weights.dtype,
+        manifest.weights.sha256,
+        if rc_mean { "mean" } else { "none" }
+    )
+}
+
+/// Formats results as the CLI would: `format` is `tsv` or `vcf`; `events` are
+/// the records (and, for VCF, header lines) in input order; `manifest_json`
+/// is the model's `model.json` (profile labels, and the VCF's
+/// `##brain_resnet_model` line with `rc_mean`).
+#[wasm_bindgen]
+pub fn format_results(
+    format: &str,
+    events: JsValue,
+    manifest_json: &str,
+    scores: &str,
+    rc_mean: bool,
+) -> Result<String, JsError> {
+    let events: Vec<Event> = serde_wasm_bindgen::from_value(events).map_err(js_err)?;
+    let manifest = parse_manifest(manifest_json, MANIFEST_FILE).map_err(js_err)?;
+    let labels = &manifest.labels;
+    let scores = Score::parse_list(scores).map_err(js_err)?;
+    let mut buf = Vec::new();
+    match format {
+        "tsv" => {
+            let mut w = TsvWriter::new(&mut buf, &scores, labels).map_err(js_err)?;
+            for e in &events {
+                w.write(e).map_err(js_err)?;
+            }
+        }
+        "vcf" => {
+            let line = model_line(&manifest, rc_mean);
+            let mut w = VcfWriter::new(&mut buf, &scores, labels, &line);
+            for e in &events {
+                w.write(e).map_err(js_err)?;
+            }
+        }
+        other => return Err(js_err(format!("unknown format `{other}`"))),
+    }
+    String::from_utf8(buf).map_err(js_err)
+}
+
+#[derive(Serialize)]
+struct ScoreInfo {
+    name: &'static str,
+    description: &'static str,
+}
+
+/// The scores, in the CLI's order: `[{name, description}]`.
+#[wasm_bindgen]
+pub fn score_names() -> Result<JsValue, JsError> {
+    let list: Vec<ScoreInfo> = Score::ALL
+        .into_iter()
+        .map(|s| ScoreInfo {
+            name: s.name(),
+            description: s.description(),
+        })
+        .collect();
+    to_js(&list).map_err(js_err)
+}
+
+fn score_named(name: &str) -> Result<Score, JsError> {
+    match Score::parse_list(name).map_err(js_err)?.as_slice() {
+        [one] => Ok(*one),
+        _ => Err(js_err(format!("one score expected, not `{name}`"))),
+    }
+}
+
+/// One score (`abs_diff`, `log_ratio`, ...) of one REF/ALT probability pair.
+#[wasm_bindgen]
+pub fn score_value(name: &str, reference: f32, alternate: f32) -> Result<f64, JsError> {
+    Ok(score_named(name)?.value(reference, alternate))
+}
+
+/// One score of many pairs: `reference[i]`, `alternate[i]` (Float32Array or
+/// arrays of numbers) to a Float64Array.
+#[wasm_bindgen]
+pub fn score_values(name: &str, reference: &[f32], alternate: &[f32]) -> Result<Vec<f64>, JsError> {
+    let score = score_named(name)?;
+    if reference.len() != alternate.len() {
+        return Err(js_err(format!(
+            "{} REF and {} ALT probabilities",
+            reference.len(),
+            alternate.len()
+        )));
+    }
+    Ok(reference
+        .iter()
+        .zip(alternate)
+        .map(|(r, a)| score.value(*r, *a))
+        .collect())
+}
+
+/// The variants with their annotations (by `id`, else `chrom:pos:ref:alt`),
+/// ranked by `abs_diff` descending, ties in input order: the ranking of
+/// [`crate::analysis::analyze`]. Returns indices into `variants`.
+// TODO: move to crate::analysis and have analyze() rank with it.
+pub fn rank<'a>(
+    variants: &[ScoredVariant],
+    ann: &'a Annotations,
+) -> Vec<(usize, Option<&'a Annotation>)> {
+    let mut ranked: Vec<(usize, Option<&Annotation>)> = variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i, ann.get(&v.id).or_else(|| ann.get(&v.locus))))
+        .collect();
+    // Stable: ties keep input order.
+    ranked.sort_by(|a, b| variants[b.0].abs_diff.total_cmp(&variants[a.0].abs_diff));
+    ranked
+}
+
+/// Observed allelic imbalance `ln(ref_reads / alt_reads)`, when both are
+/// positive: what the direction analysis compares with `log_ratio`.
+// TODO: move to crate::io::annotations (Annotation::imbalance) and use it in analyze().
+pub fn imbalance(a: &Annotation) -> Option<f64> {
+    match (a.ref_reads, a.alt_reads) {
+        (Some(r), Some(al)) if r > 0.0 && al > 0.0 => Some((r / al).ln()),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+struct RecordsIn {
+    records: Vec<RecordResult>,
+}
+
+#[derive(Serialize)]
+struct JoinedRow<'a> {
+    /// 0-based rank by `abs_diff` (the row's position).
+    rank: usize,
+    /// Indices of the record in `records` and of the ALT in its `alleles`.
+    record: usize,
+    allele: usize,
+    id: &'a str,
+    chrom: &'a str,
+    pos: Option<u64>,
+    alt: &'a str,
+    locus: &'a str,
+    abs_diff: f64,
+    log_ratio: Option<f64>,
+    imbalance: Option<f64>,
+    ann: Option<&'a Annotation>,
+}
+
+/// The scored alleles of profile `profile_index` as the analyses see them:
+/// scores rounded as the TSV writes them, joined with the annotations TSV
+/// (none when `annotations_tsv` is absent), in rank order (`abs_diff`
+/// descending, ties in input order). `records` is `{records}` as for
+/// `Engine.analyze_all`. Returns `[{rank, record, allele, id, chrom, pos, alt,
+/// locus, abs_diff, log_ratio, imbalance, ann: {label, ref_reads, alt_reads,
+/// gerp, maf, p_value, pip} | null}]`.
+#[wasm_bindgen]
+pub fn joined_rows(
+    records: JsValue,
+    annotations_tsv: Option<String>,
+    profile_index: usize,
+) -> Result<JsValue, JsError> {
+    let input: RecordsIn = serde_wasm_bindgen::from_value(records).map_err(js_err)?;
+    let ann = match annotations_tsv {
+        Some(text) => read_annotations(text.as_bytes(), "annotations").map_err(js_err)?,
+        None => Annotations::new(),
+    };
+    let variants = variants_from_records(&input.records, profile_index);
+    // Where each variant came from: the alleles variants_from_records keeps, in its order.
+    let origins: Vec<(usize, usize)> = input
+        .records
+        .iter()
+        .enumerate()
+        .flat_map(|(ri, r)| {
+            r.alleles.iter().enumerate().filter_map(move |(ai, a)| {
+                let (rp, ap) = a.probs.as_ref()?;
+                (profile_index < rp.len() && profile_index < ap.len()).then_some((ri, ai))
+            })
+        })
+        .collect();
+    if origins.len() != variants.len() {
+        return Err(js_err(format!(
+            "internal: {} scored alleles, {} variants",
+            origins.len(),
+            variants.len()
+        )));
+    }
+    let rows: Vec<JoinedRow> = rank(&variants, &ann)
+        .into_iter()
+        .enumerate()
+        .map(|(rank, (i, a))| {
+            let v = &variants[i];
+            let (ri, ai) = origins[i];
+            let r = &input.records[ri];
+            JoinedRow {
+                rank,
+                record: ri,
+                allele: ai,
+                id: &v.id,
+                chrom: &r.chrom,
+                pos: r.pos.parse().ok(),
+                alt: &r.alleles[ai].alt,
+                locus: &v.locus,
+                abs_diff: v.abs_diff,
+                log_ratio: v.log_ratio,
+                imbalance: a.and_then(imbalance),
+                ann: a,
+            }
+        })
+        .collect();
+    to_js(&rows).map_err(js_err)
+}

@@ -1,0 +1,30 @@
+//! The WebAssembly layer (wasm-bindgen) the page's Web Workers call: a thin
+//! wrapper over the plain Rust of the other modules, as candle's wasm examples
+//! keep theirs. Each worker holds one [`engine::Engine`] (a loaded model);
+//! [`files`] reads the user's `File`s in place, [`scoring`] scores a VCF,
+//! [`format`] writes results as the CLI does. Results cross to JavaScript
+//! with serde-wasm-bindgen.
+
+pub mod engine;
+mod files;
+pub mod format;
+mod scoring;
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&format!("brain-resnet: {info}").into());
+    }));
+}
+
+/// Plain JS objects and arrays (maps as objects), as the page expects.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+}
+
+fn js_err(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}

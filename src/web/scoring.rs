@@ -1,0 +1,121 @@
+//! A VCF scored in the worker: the crate's one scoring loop
+//! ([`VariantScorer::run_async`]), its results posted to the page in batches.
+
+use std::io::BufReader;
+
+use js_sys::Function;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use web_sys::File;
+
+use super::engine::Engine;
+use super::files::{open_genome, BlobReader};
+use super::{js_err, to_js};
+use crate::io::vcf::vcf_reader;
+use crate::scoring::{Event, ScoreOptions, Summary, VariantScorer};
+
+/// Options of a scoring run, from JavaScript.
+#[derive(Deserialize)]
+struct ScoreArgs {
+    #[serde(default)]
+    rc_mean: bool,
+    #[serde(default)]
+    shard: usize,
+    #[serde(default = "one")]
+    shards: usize,
+    #[serde(default = "batch")]
+    batch: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn batch() -> usize {
+    16
+}
+
+/// Events posted to the page at a time.
+const EVENTS_PER_MESSAGE: usize = 64;
+
+/// A batch of results as the page receives it.
+#[derive(Serialize)]
+struct BatchOut<'a> {
+    events: &'a [Event],
+    bytes_read: u64,
+    bytes_total: u64,
+}
+
+/// The run's summary and where the windows were predicted.
+#[derive(Serialize)]
+struct SummaryOut {
+    #[serde(flatten)]
+    summary: Summary,
+    backend: String,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Scores a VCF `File` against a genome given as `File`s (FASTA or bgzip
+    /// FASTA, its `.fai`, and `.gzi` for bgzip). Calls `on_batch` with
+    /// `{events, bytes_read, bytes_total}` as results come; resolves to the
+    /// summary (with `backend`: where the windows were predicted).
+    pub fn score_vcf(
+        &self,
+        vcf: &File,
+        fasta: &File,
+        fai: &File,
+        gzi: Option<File>,
+        options: JsValue,
+        on_batch: &Function,
+    ) -> Result<js_sys::Promise, JsError> {
+        let args: ScoreArgs = serde_wasm_bindgen::from_value(options).map_err(js_err)?;
+        let genome = open_genome(fasta, fai, gzi.as_ref())?;
+        let vcf_blob = BlobReader::new(vcf)?;
+        let read = vcf_blob.read.clone();
+        let total = vcf_blob.len;
+        let items =
+            vcf_reader(BufReader::with_capacity(1 << 18, vcf_blob), &vcf.name()).map_err(js_err)?;
+        let opts = ScoreOptions {
+            rc_mean: args.rc_mean,
+            batch: args.batch,
+            shard: Some((args.shard, args.shards)),
+        };
+        let model = self.model.clone();
+        let on_batch = on_batch.clone();
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let fail = |e: crate::Error| JsValue::from(js_err(e));
+            let mut batch: Vec<Event> = vec![];
+            let send = |batch: &mut Vec<Event>| -> crate::Result<()> {
+                let out = BatchOut {
+                    events: batch,
+                    bytes_read: read.get(),
+                    bytes_total: total,
+                };
+                let value = to_js(&out).map_err(|e| crate::Error::input("results", e))?;
+                on_batch
+                    .call1(&JsValue::NULL, &value)
+                    .map_err(|e| crate::Error::input("results", format!("{e:?}")))?;
+                batch.clear();
+                Ok(())
+            };
+            let mut scorer = VariantScorer::new(&model, genome, opts);
+            let outcome = scorer
+                .run_async(items, &mut |event| {
+                    batch.push(event);
+                    if batch.len() >= EVENTS_PER_MESSAGE {
+                        send(&mut batch)?;
+                    }
+                    Ok(())
+                })
+                .await;
+            send(&mut batch).map_err(fail)?;
+            let summary = outcome.map_err(fail)?;
+            to_js(&SummaryOut {
+                summary,
+                backend: model.backend(),
+            })
+            .map_err(|e| JsValue::from(js_err(e)))
+        }))
+    }
+}
