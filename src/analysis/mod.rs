@@ -55,6 +55,23 @@ pub struct Report {
     pub selection: Option<Vec<Bin>>,
 }
 
+/// The variants with their annotations (by `id`, else `chrom:pos:ref:alt`),
+/// ranked by `abs_diff` descending, ties in input order: indices into
+/// `variants`. The analyses rank with it, and so does the page's figures.
+pub fn rank<'a>(
+    variants: &[ScoredVariant],
+    ann: &'a Annotations,
+) -> Vec<(usize, Option<&'a Annotation>)> {
+    let mut ranked: Vec<(usize, Option<&Annotation>)> = variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i, ann.get(&v.id).or_else(|| ann.get(&v.locus))))
+        .collect();
+    // Stable: ties keep input order.
+    ranked.sort_by(|a, b| variants[b.0].abs_diff.total_cmp(&variants[a.0].abs_diff));
+    ranked
+}
+
 /// Runs every analysis whose annotation columns are present. `top` defaults
 /// to 10 % of the scored variants (at least 1). Variants are ranked by
 /// `abs_diff` descending, ties kept in input order.
@@ -64,10 +81,10 @@ pub fn analyze(
     ann: &Annotations,
     top: Option<usize>,
 ) -> Report {
-    let find = |v: &ScoredVariant| ann.get(&v.id).or_else(|| ann.get(&v.locus));
-    let mut ranked: Vec<(&ScoredVariant, Option<&Annotation>)> =
-        variants.iter().map(|v| (v, find(v))).collect();
-    ranked.sort_by(|a, b| b.0.abs_diff.total_cmp(&a.0.abs_diff)); // stable: ties keep input order
+    let ranked: Vec<(&ScoredVariant, Option<&Annotation>)> = rank(variants, ann)
+        .into_iter()
+        .map(|(i, a)| (&variants[i], a))
+        .collect();
     let top = top.unwrap_or_else(|| variants.len().div_ceil(10)).max(1);
 
     let labelled: Vec<(usize, bool)> = ranked
@@ -103,13 +120,9 @@ pub fn analyze(
 
     let (mut obs, mut pred) = (vec![], vec![]);
     for (v, a) in &ranked {
-        if let (Some(a), Some(lr)) = (a, v.log_ratio) {
-            if let (Some(r), Some(al)) = (a.ref_reads, a.alt_reads) {
-                if r > 0.0 && al > 0.0 {
-                    obs.push((r / al).ln());
-                    pred.push(lr);
-                }
-            }
+        if let (Some(observed), Some(lr)) = (a.and_then(Annotation::imbalance), v.log_ratio) {
+            obs.push(observed);
+            pred.push(lr);
         }
     }
     let direction = spearman(&obs, &pred).map(|s| Direction {

@@ -159,13 +159,7 @@ fn score_vcf(
     let items = vcf_reader(reader, &vcf_name)?;
     let mut out = output(&args.out)?;
     let labels = model.labels().to_vec();
-    let model_line = format!(
-        "<Name={},Dtype={},Sha256={},Rc={}>",
-        model.manifest.name,
-        model.manifest.weights.dtype,
-        model.manifest.weights.sha256,
-        if opts.rc_mean { "mean" } else { "none" }
-    );
+    let model_line = model.manifest.vcf_model_line(opts.rc_mean);
     let mut writer = if args.vcf_output {
         Writer::Vcf(VcfWriter::new(&mut out, scores, &labels, &model_line))
     } else {

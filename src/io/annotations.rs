@@ -20,6 +20,17 @@ pub struct Annotation {
     pub pip: Option<f64>,
 }
 
+impl Annotation {
+    /// Observed allelic imbalance `ln(ref_reads / alt_reads)`, when both are
+    /// positive: what the direction analysis compares with `log_ratio`.
+    pub fn imbalance(&self) -> Option<f64> {
+        match (self.ref_reads, self.alt_reads) {
+            (Some(r), Some(a)) if r > 0.0 && a > 0.0 => Some((r / a).ln()),
+            _ => None,
+        }
+    }
+}
+
 /// Annotations by key: the variant `id`, or `chrom:pos:ref:alt`.
 pub type Annotations = HashMap<String, Annotation>;
 

@@ -7,30 +7,17 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use super::{js_err, to_js};
-use crate::analysis::{variants_from_records, ScoredVariant};
+use crate::analysis::{rank, variants_from_records};
 use crate::io::annotations::{read_annotations, Annotation, Annotations};
 use crate::io::output::{TsvWriter, VcfWriter};
 use crate::scoring::{Event, RecordResult, Score};
-use crate::weights::format::{parse_manifest, Manifest, MANIFEST_FILE};
+use crate::weights::format::{parse_manifest, MANIFEST_FILE};
 
 /// Parses an annotations TSV: `{key: {label, ref_reads, alt_reads, gerp, maf, p_value, pip}}`.
 #[wasm_bindgen]
 pub fn parse_annotations(text: &str, name: &str) -> Result<JsValue, JsError> {
     let ann = read_annotations(text.as_bytes(), name).map_err(js_err)?;
     to_js(&ann).map_err(js_err)
-}
-
-/// The value of the `##brain_resnet_model=` VCF header line that
-/// `brain-resnet score --vcf-output` writes for `manifest`.
-// TODO: move to crate::io::output so that src/cli/score.rs builds the line with it too.
-pub fn model_line(manifest: &Manifest, rc_mean: bool) -> String {
-    format!(
-        "<Name={},Dtype={},Sha256={},Rc={}>",
-        manifest.name,
-        manifest.weights.dtype,
-        manifest.weights.sha256,
-        if rc_mean { "mean" } else { "none" }
-    )
 }
 
 /// Formats results as the CLI would: `format` is `tsv` or `vcf`; `events` are
@@ -58,7 +45,7 @@ pub fn format_results(
             }
         }
         "vcf" => {
-            let line = model_line(&manifest, rc_mean);
+            let line = manifest.vcf_model_line(rc_mean);
             let mut w = VcfWriter::new(&mut buf, &scores, labels, &line);
             for e in &events {
                 w.write(e).map_err(js_err)?;
@@ -118,34 +105,6 @@ pub fn score_values(name: &str, reference: &[f32], alternate: &[f32]) -> Result<
         .zip(alternate)
         .map(|(r, a)| score.value(*r, *a))
         .collect())
-}
-
-/// The variants with their annotations (by `id`, else `chrom:pos:ref:alt`),
-/// ranked by `abs_diff` descending, ties in input order: the ranking of
-/// [`crate::analysis::analyze`]. Returns indices into `variants`.
-// TODO: move to crate::analysis and have analyze() rank with it.
-pub fn rank<'a>(
-    variants: &[ScoredVariant],
-    ann: &'a Annotations,
-) -> Vec<(usize, Option<&'a Annotation>)> {
-    let mut ranked: Vec<(usize, Option<&Annotation>)> = variants
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (i, ann.get(&v.id).or_else(|| ann.get(&v.locus))))
-        .collect();
-    // Stable: ties keep input order.
-    ranked.sort_by(|a, b| variants[b.0].abs_diff.total_cmp(&variants[a.0].abs_diff));
-    ranked
-}
-
-/// Observed allelic imbalance `ln(ref_reads / alt_reads)`, when both are
-/// positive: what the direction analysis compares with `log_ratio`.
-// TODO: move to crate::io::annotations (Annotation::imbalance) and use it in analyze().
-pub fn imbalance(a: &Annotation) -> Option<f64> {
-    match (a.ref_reads, a.alt_reads) {
-        (Some(r), Some(al)) if r > 0.0 && al > 0.0 => Some((r / al).ln()),
-        _ => None,
-    }
 }
 
 #[derive(Deserialize)]
@@ -227,7 +186,7 @@ pub fn joined_rows(
                 locus: &v.locus,
                 abs_diff: v.abs_diff,
                 log_ratio: v.log_ratio,
-                imbalance: a.and_then(imbalance),
+                imbalance: a.and_then(Annotation::imbalance),
                 ann: a,
             }
         })

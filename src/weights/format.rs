@@ -55,6 +55,21 @@ pub struct Manifest {
     pub provenance: String,
 }
 
+impl Manifest {
+    /// The value of the `##brain_resnet_model=` header line of an annotated
+    /// VCF (the CLI's and the page's): name, dtype, weights' SHA-256 and
+    /// whether reverse complements were averaged.
+    pub fn vcf_model_line(&self, rc_mean: bool) -> String {
+        format!(
+            "<Name={},Dtype={},Sha256={},Rc={}>",
+            self.name,
+            self.weights.dtype,
+            self.weights.sha256,
+            if rc_mean { "mean" } else { "none" }
+        )
+    }
+}
+
 /// What a user says about a model when converting it.
 #[derive(Debug, Clone, Default)]
 pub struct ModelInfo {
