@@ -20,7 +20,7 @@ self.onmessage = async (event) => {
         reply(m.id, 'result', { labels: engine.labels() });
         break;
       case 'predict':
-        reply(m.id, 'result', { rows: engine.predict_fasta(m.text) });
+        reply(m.id, 'result', { rows: await engine.predict_fasta(m.text) });
         break;
       case 'gpu':
         reply(m.id, 'result', { backend: await engine.init_gpu(new Uint8Array(m.weights), m.sha256 ?? undefined, m.adapter) });
@@ -46,7 +46,7 @@ self.onmessage = async (event) => {
         break;
       case 'saturation':
         reply(m.id, 'result', {
-          saturation: engine.saturation(m.fasta, m.fai, m.gzi ?? undefined, m.chrom, m.pos,
+          saturation: await engine.saturation(m.fasta, m.fai, m.gzi ?? undefined, m.chrom, m.pos,
             (done, total) => reply(m.id, 'batch', { batch: { done, total } })),
         });
         break;
