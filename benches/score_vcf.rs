@@ -13,7 +13,7 @@ use std::time::Instant;
 use brain_resnet::io::genome::Genome;
 use brain_resnet::io::output::TsvWriter;
 use brain_resnet::io::vcf::vcf_reader;
-use brain_resnet::model::{Config, Model};
+use brain_resnet::model::Model;
 use brain_resnet::scoring::{Score, ScoreOptions, VariantScorer};
 use brain_resnet::weights::checkpoint::read_checkpoint_file;
 use brain_resnet::weights::fold::fold_checkpoint;

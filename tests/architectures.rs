@@ -131,8 +131,8 @@ fn paths_agree(cfg: &Config, seed: u64) {
     let mut mutants = vec![];
     for (pos, len) in [(0, 1), (500, 1), (999, 1), (137, 3), (996, 4)] {
         let mut m = reference.to_vec();
-        for p in pos..pos + len {
-            m[p] = if m[p] == b'A' { b'C' } else { b'A' };
+        for base in &mut m[pos..pos + len] {
+            *base = if *base == b'A' { b'C' } else { b'A' };
         }
         mutants.push(m);
     }

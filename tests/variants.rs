@@ -369,7 +369,7 @@ fn genome_lacking_every_vcf_contig_says_so() {
     std::fs::write(&fa, format!(">scaffold_1\n{seq}\n")).unwrap();
     std::fs::write(
         dir.path().join("other.fa.fai"),
-        format!("scaffold_1\t2000\t12\t2000\t2001\n"),
+        "scaffold_1\t2000\t12\t2000\t2001\n",
     )
     .unwrap();
     let o = score(model.path(), &fa, &fixture("variants.vcf"), &[]);

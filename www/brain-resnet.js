@@ -77,7 +77,8 @@ async function sha256Hex(buffer) {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-class Worker1 {
+/** One Web Worker holding one Engine, with request/answer bookkeeping. */
+class EngineWorker {
   constructor() {
     this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     this.pending = new Map();
@@ -204,7 +205,7 @@ export class BrainResNet {
 
   async #startPool() {
     const size = this.gpu ? 1 : this.cpuWorkers;
-    this.pool = Array.from({ length: size }, () => new Worker1());
+    this.pool = Array.from({ length: size }, () => new EngineWorker());
     try {
       await Promise.all(this.pool.map((w) => w.call('load', { manifest: this.manifestText, weights: this.weights.slice(0), sha256: this.sha256 })));
       if (this.gpu) {

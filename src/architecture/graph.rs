@@ -7,6 +7,10 @@
 //! vector of features. Layers (the operations with parameters) are listed in
 //! the order the weights file stores them, named by the checkpoint's key
 //! prefixes (see ../shared/spec/architecture.md).
+//!
+//! (Over 400 lines on purpose: the graph's types, its one builder and its
+//! shape test belong together; splitting them would scatter the one place
+//! the wiring is written.)
 
 use super::{block_prefix, meta_conv_prefix, Config};
 

@@ -126,7 +126,7 @@ impl Config {
         if self.meta.channels.is_empty() {
             return bad("no meta-feature convolution (`base_model.conv_net.0`)".into());
         }
-        if self.resnet.kernel % 2 == 0 {
+        if self.resnet.kernel.is_multiple_of(2) {
             return bad(format!(
                 "residual kernel {} is even; same padding needs an odd kernel",
                 self.resnet.kernel

@@ -28,7 +28,10 @@ pub fn run(
     );
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let write_err = |e: std::io::Error| Error::input("stdout", e);
+    let write_err = |source| Error::Write {
+        target: "standard output".into(),
+        source,
+    };
     writeln!(out, "name\t{}", model.labels().join("\t")).map_err(write_err)?;
     let mut failed = 0;
     for chunk in records.chunks(batch.max(1) * 4) {

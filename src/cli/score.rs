@@ -75,6 +75,18 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     )
 }
 
+/// The error of a failed write to `out` (a file, or standard output).
+fn write_error(out: &Option<PathBuf>) -> impl Fn(std::io::Error) -> Error {
+    let target = out.as_ref().map_or_else(
+        || "standard output".to_string(),
+        |p| p.display().to_string(),
+    );
+    move |source| Error::Write {
+        target: target.clone(),
+        source,
+    }
+}
+
 fn output(out: &Option<PathBuf>) -> Result<Box<dyn Write>, Error> {
     Ok(match out {
         Some(p) => Box::new(std::io::BufWriter::new(
@@ -158,14 +170,13 @@ fn score_vcf(
     let (reader, read, len) = open_counting(vcf)?;
     let items = vcf_reader(reader, &vcf_name)?;
     let mut out = output(&args.out)?;
+    let write_err = write_error(&args.out);
     let labels = model.labels().to_vec();
     let model_line = model.manifest.vcf_model_line(opts.rc_mean);
     let mut writer = if args.vcf_output {
         Writer::Vcf(VcfWriter::new(&mut out, scores, &labels, &model_line))
     } else {
-        Writer::Tsv(
-            TsvWriter::new(&mut out, scores, &labels).map_err(|e| Error::input("output", e))?,
-        )
+        Writer::Tsv(TsvWriter::new(&mut out, scores, &labels).map_err(&write_err)?)
     };
     let bar = bar(len, "VCF");
     let mut messages = Messages {
@@ -202,13 +213,13 @@ fn score_vcf(
             Writer::Tsv(w) => w.write(&event),
             Writer::Vcf(w) => w.write(&event),
         }
-        .map_err(|e| Error::input("output", e))
+        .map_err(&write_err)
     };
     let mut scorer = VariantScorer::new(model, genome, opts);
     let result = scorer.run(items, &mut sink);
     bar.finish_and_clear();
     drop(writer);
-    out.flush().map_err(|e| Error::input("output", e))?;
+    out.flush().map_err(&write_err)?;
     messages.report_hidden();
     let summary = result?;
     report(&summary, &genome_contigs, start.elapsed().as_secs_f64());
@@ -270,9 +281,9 @@ fn score_pair_file(
 ) -> Result<ExitCode, Error> {
     let name = pairs.display().to_string();
     let (reader, read, len) = open_counting(pairs)?;
+    let write_err = write_error(out);
     let mut out = output(out)?;
-    let mut writer = PairsWriter::new(&mut out, scores, model.labels())
-        .map_err(|e| Error::input("output", e))?;
+    let mut writer = PairsWriter::new(&mut out, scores, model.labels()).map_err(&write_err)?;
     let bar = bar(len, "pairs file");
     let mut messages = Messages {
         source: name.clone(),
@@ -285,11 +296,11 @@ fn score_pair_file(
             messages.show(&bar, p.status.as_str(), m);
         }
         bar.set_position(read.load(Ordering::Relaxed));
-        writer.write(&p).map_err(|e| Error::input("output", e))
+        writer.write(&p).map_err(&write_err)
     })?;
     bar.finish_and_clear();
     drop(writer);
-    out.flush().map_err(|e| Error::input("output", e))?;
+    out.flush().map_err(&write_err)?;
     messages.report_hidden();
     eprintln!("scored {} of {n} pairs", n - failed);
     Ok(if failed > 0 {

@@ -296,7 +296,7 @@ impl GpuNetwork {
     /// loop).
     pub async fn predict_async(&self, windows: &[f32], max_batch: usize) -> Result<Vec<f32>> {
         let per = 4 * self.cfg.window;
-        if windows.len() % per != 0 {
+        if !windows.len().is_multiple_of(per) {
             return Err(gpu_err(format!(
                 "{} values is not a whole number of {per}-value windows",
                 windows.len()

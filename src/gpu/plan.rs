@@ -8,6 +8,10 @@
 //! write side by side into its buffer). Values share buffers once their last
 //! reader has run, so a plan holds roughly the largest live set of
 //! activations, not one buffer per value.
+//!
+//! (Over 400 lines on purpose: schedule, allocation and launch parameters are
+//! three passes over the same launch list, with the test that checks them
+//! together.)
 
 use crate::architecture::{Activation, Graph, LayerKind, Op, Shape, ValueId};
 use crate::error::{Error, Result};

@@ -73,10 +73,6 @@ impl<W: Write> TsvWriter<W> {
         score_cells(&allele.probs, &self.scores, self.n_labels, &mut cells);
         writeln!(self.out, "{}", cells.join("\t"))
     }
-
-    pub fn into_inner(self) -> W {
-        self.out
-    }
 }
 
 /// TSV for `--pairs`: `name status` then `SCORE:LABEL` columns.
@@ -213,9 +209,5 @@ impl<W: Write> VcfWriter<W> {
             format!("{};{ours}", cols[7])
         };
         writeln!(self.out, "{}", cols.join("\t"))
-    }
-
-    pub fn into_inner(self) -> W {
-        self.out
     }
 }

@@ -62,10 +62,6 @@ impl<R: BufRead> VcfReader<R> {
             failed: false,
         }
     }
-
-    pub fn source_name(&self) -> &str {
-        &self.source_name
-    }
 }
 
 /// Parses one data line (`line` is its number, for messages).

@@ -22,8 +22,12 @@ pub(crate) const CPU_NAME: &str = "CPU (WebAssembly SIMD128)";
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) const CPU_NAME: &str = "CPU (candle)";
 
-#[cfg(feature = "gpu")]
+/// Shared between threads natively; in the browser the WebGPU handles are
+/// bound to the worker's thread.
+#[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
 type GpuHandle = std::sync::Arc<crate::gpu::GpuNetwork>;
+#[cfg(all(feature = "gpu", target_arch = "wasm32"))]
+type GpuHandle = std::rc::Rc<crate::gpu::GpuNetwork>;
 
 /// The backend in use and its note.
 pub(crate) struct Backend {
@@ -44,7 +48,7 @@ impl Backend {
     /// Uses `gpu` from now on, with `note` saying so.
     #[cfg(feature = "gpu")]
     pub(crate) fn set_gpu(&self, gpu: crate::gpu::GpuNetwork, note: String) {
-        *lock(&self.gpu) = Some(std::sync::Arc::new(gpu));
+        *lock(&self.gpu) = Some(GpuHandle::new(gpu));
         *lock(&self.note) = note;
     }
 

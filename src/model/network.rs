@@ -264,7 +264,7 @@ impl Network {
 
     pub(super) fn to_input(&self, windows: &[f32]) -> Result<Tensor> {
         let per = 4 * self.cfg.window;
-        if windows.is_empty() || windows.len() % per != 0 {
+        if windows.is_empty() || !windows.len().is_multiple_of(per) {
             return Err(Error::input(
                 "predict",
                 format!(

@@ -54,9 +54,9 @@ pub async fn saturation_async(
     let mut reference_window = vec![0f32; per];
     encode_into(name, &padded, window, &mut reference_window)?;
     let mut mutants: Vec<(usize, usize)> = vec![];
-    for pos in 0..window {
+    for (pos, &own) in padded.iter().enumerate() {
         for (b, &base) in BASES.iter().enumerate() {
-            if padded[pos] != base {
+            if own != base {
                 mutants.push((pos, b));
             }
         }

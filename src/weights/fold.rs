@@ -34,12 +34,13 @@ pub fn fold_checkpoint(cfg: &Config, map: &TensorMap, source_name: &str) -> Resu
             let (gamma, beta) = (field("weight")?, field("bias")?);
             let (mean, var) = (field("running_mean")?, field("running_var")?);
             let per_out = weight.data.len() / n;
-            for o in 0..n {
+            let rows = weight.data.chunks_mut(per_out).zip(bias.iter_mut());
+            for (o, (row, b)) in rows.enumerate() {
                 let s = gamma.data[o] as f64 / (var.data[o] as f64 + BN_EPS).sqrt();
-                for w in &mut weight.data[o * per_out..(o + 1) * per_out] {
+                for w in row {
                     *w = (*w as f64 * s) as f32;
                 }
-                bias[o] = ((bias[o] as f64 - mean.data[o] as f64) * s + beta.data[o] as f64) as f32;
+                *b = ((*b as f64 - mean.data[o] as f64) * s + beta.data[o] as f64) as f32;
             }
         }
         layers.push(LayerWeights {
