@@ -76,9 +76,10 @@ fn run_gpu(batch: usize, seconds: f64) {
     let wps = done as f64 / secs;
     let gmac = cfg.macs_per_window() as f64 / 1e9;
     println!(
-        "{{\"engine\":\"brain-resnet (WGSL, wgpu)\",\"adapter\":{:?},\"batch\":{batch},\"windows\":{done},\"seconds\":{secs:.2},\"windows_per_s\":{wps:.2},\"gmac_per_s\":{:.1},\"build_s\":{build_s:.2}}}",
+        "{{\"engine\":\"brain-resnet (WGSL, wgpu)\",\"adapter\":{:?},\"batch\":{batch},\"windows\":{done},\"seconds\":{secs:.2},\"windows_per_s\":{wps:.2},\"gmac_per_s\":{:.1},\"build_s\":{build_s:.2},\"plan_mb_per_window\":{:.2}}}",
         gpu.adapter(),
-        wps * gmac
+        wps * gmac,
+        gpu.plan_bytes(1) as f64 / 1e6
     );
 }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use brain_resnet::io::genome::Genome;
-use brain_resnet::io::output::TsvWriter;
+use brain_resnet::output::TsvWriter;
 use brain_resnet::io::vcf::vcf_reader;
 use brain_resnet::model::Model;
 use brain_resnet::scoring::{Score, ScoreOptions, VariantScorer};

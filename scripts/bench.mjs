@@ -74,7 +74,7 @@ const onnxF32 = path.join(benchDir, `${modelId}.f32.onnx`);
 const qdqBytes = exportModelDir(modelDir, onnxQdq, { int8: 'qdq' }).bytes;
 const f32Bytes = exportModelDir(modelDir, onnxF32, { int8: 'dequantize' }).bytes;
 
-// MACs per window (src/model/config.rs macs_per_window).
+// MACs per window (src/architecture/graph.rs macs_per_window).
 function macs(a) {
   const m = a.meta; const r = a.resnet;
   let total = 0; let len = a.window_length; let inCh = 4;

@@ -129,7 +129,7 @@ export function dequantizeInt8(q, scales) {
 
 /**
  * The inference layers of `arch` (model.json "architecture") in forward order, as
- * src/model/config.rs `Config::layers()`: {name, kind: 'conv'|'linear', shape, padding}.
+ * src/architecture/graph.rs (`Config::layers()`): {name, kind: 'conv'|'linear', shape, padding}.
  */
 export function layers(arch) {
   const out = [];

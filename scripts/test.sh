@@ -16,6 +16,9 @@ step() { printf '\n== %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "module graph: no import cycle"
+python3 scripts/check-module-cycles.py
+
 step "cargo clippy -D warnings (native, all targets; wasm32 library)"
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --lib --target wasm32-unknown-unknown --no-default-features --features gpu -- -D warnings

@@ -6,7 +6,7 @@
 //! inputs ([`io`]: FASTA, VCF, genome, annotations) -> windows ([`window`]) ->
 //! network ([`model`]: one graph of operations run by the CPU ([`model::network`],
 //! [`model::incremental`]) and the GPU ([`gpu`]); weights from [`weights`]) ->
-//! scores ([`scoring`]) -> outputs ([`io::output`]) and analyses ([`analysis`]).
+//! scores ([`scoring`]) -> outputs ([`output`]) and analyses ([`analysis`]).
 //! [`web`] is the thin WebAssembly layer the page calls; the CLI lives in
 //! `src/cli/` beside `src/main.rs`.
 
@@ -17,6 +17,7 @@ pub mod error;
 pub mod gpu;
 pub mod io;
 pub mod model;
+pub mod output;
 pub mod scoring;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

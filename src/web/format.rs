@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use super::{js_err, to_js};
 use crate::analysis::{rank, variants_from_records};
 use crate::io::annotations::{read_annotations, Annotation, Annotations};
-use crate::io::output::{TsvWriter, VcfWriter};
+use crate::output::{TsvWriter, VcfWriter};
 use crate::scoring::{Event, RecordResult, Score};
 use crate::weights::format::{parse_manifest, MANIFEST_FILE};
 

@@ -35,7 +35,7 @@ pub struct LayerWeights {
     pub bias: Vec<f32>,
 }
 
-/// Every inference layer's parameters, in [`crate::model::Config::layers`] order.
+/// Every inference layer's parameters, in [`crate::architecture::Config::layers`] order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Weights {
     pub layers: Vec<LayerWeights>,
