@@ -11,9 +11,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use brain_resnet::io::genome::Genome;
-use brain_resnet::output::TsvWriter;
 use brain_resnet::io::vcf::vcf_reader;
 use brain_resnet::model::Model;
+use brain_resnet::output::TsvWriter;
 use brain_resnet::scoring::{Score, ScoreOptions, VariantScorer};
 use brain_resnet::weights::checkpoint::read_checkpoint_file;
 use brain_resnet::weights::fold::fold_checkpoint;

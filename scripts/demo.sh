@@ -6,4 +6,5 @@ bash scripts/build-web.sh
 port=${PORT:-8080}
 echo
 echo "Brain-ResNet is served at http://localhost:$port/  (press the \"Run the demo\" button; Ctrl-C stops)"
-exec python3 -m http.server "$port" --bind 127.0.0.1 --directory dist
+# Sends the headers of dist/_headers (the Content-Security-Policy) with every file, workers included.
+exec python3 scripts/serve.py dist "$port"

@@ -107,6 +107,10 @@ enum Command {
         /// Size of the top group by abs_diff (default: 10 % of the scored variants).
         #[arg(long)]
         top: Option<usize>,
+        /// Leave out variants scored although their REF differs from the genome
+        /// (status ref_mismatch). By default they are analysed and counted in the report.
+        #[arg(long)]
+        exclude_ref_mismatch: bool,
     },
     /// Describe a model directory.
     Info {
@@ -202,7 +206,8 @@ fn main() -> ExitCode {
             annotations,
             profile,
             top,
-        } => analyze::run(&scores, &annotations, &profile, top),
+            exclude_ref_mismatch,
+        } => analyze::run(&scores, &annotations, &profile, top, exclude_ref_mismatch),
         Command::Score {
             model,
             genome,

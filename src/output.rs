@@ -101,15 +101,19 @@ impl<W: Write> PairsWriter<W> {
     }
 }
 
-/// VCF: header lines pass through, our INFO declarations go in before
-/// `#CHROM`; each record gets `BR_status` (per ALT) and `BR_<score>` (the
-/// profiles' values per ALT, ALT-major; `.` where not scored). Lines that are
-/// not valid records are not written (the caller reports them).
+/// VCF: header lines pass through (a `##fileformat` line first, added when the
+/// input lacks one), our INFO declarations go in before `#CHROM`; each record
+/// gets `BR_status` (per ALT) and `BR_<score>` (the profiles' values per ALT,
+/// ALT-major; `.` where not scored). Every data line comes back: one that is
+/// not a valid record is written as it was (padded to 8 columns) with
+/// `BR_status=invalid_record`, so nothing is lost silently.
 pub struct VcfWriter<W: Write> {
     out: W,
     scores: Vec<Score>,
     labels: Vec<String>,
     model_line: String,
+    /// A line was written (the first must be `##fileformat`).
+    started: bool,
     header_done: bool,
 }
 
@@ -121,6 +125,7 @@ impl<W: Write> VcfWriter<W> {
             scores: scores.to_vec(),
             labels: labels.to_vec(),
             model_line: model_line.to_string(),
+            started: false,
             header_done: false,
         }
     }
@@ -149,6 +154,10 @@ impl<W: Write> VcfWriter<W> {
     pub fn write(&mut self, event: &Event) -> io::Result<()> {
         match event {
             Event::Header(h) if h.starts_with("#CHROM") => {
+                if !self.started {
+                    writeln!(self.out, "##fileformat=VCFv4.2")?;
+                    self.started = true;
+                }
                 if !self.header_done {
                     self.our_header()?;
                     self.header_done = true;
@@ -156,18 +165,22 @@ impl<W: Write> VcfWriter<W> {
                 writeln!(self.out, "{h}")
             }
             Event::Header(h) if h.starts_with("##") && !self.header_done => {
+                if !self.started && !h.starts_with("##fileformat=") {
+                    writeln!(self.out, "##fileformat=VCFv4.2")?;
+                }
+                self.started = true;
                 writeln!(self.out, "{h}")
             }
             Event::Header(_) => Ok(()), // comments are not VCF
             Event::Record(rec) => {
                 if !self.header_done {
-                    writeln!(self.out, "##fileformat=VCFv4.2")?;
+                    if !self.started {
+                        writeln!(self.out, "##fileformat=VCFv4.2")?;
+                        self.started = true;
+                    }
                     self.our_header()?;
                     writeln!(self.out, "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")?;
                     self.header_done = true;
-                }
-                if !rec.valid {
-                    return Ok(());
                 }
                 self.write_record(rec)
             }
@@ -175,7 +188,12 @@ impl<W: Write> VcfWriter<W> {
     }
 
     fn write_record(&mut self, rec: &RecordResult) -> io::Result<()> {
-        let mut cols: Vec<String> = rec.raw.split('\t').map(String::from).collect();
+        // A line too long to keep (see io::lines) comes back as a placeholder.
+        let mut cols: Vec<String> = if rec.raw.is_empty() {
+            vec![]
+        } else {
+            rec.raw.split('\t').map(String::from).collect()
+        };
         while cols.len() < 8 {
             cols.push(".".into());
         }

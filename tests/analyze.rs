@@ -131,3 +131,53 @@ fn analyze_leaves_out_sections_without_columns_and_names_bad_input() {
         "{err}"
     );
 }
+
+/// The analyses used to include `ref_mismatch` rows without saying so: the
+/// report counts them, and `--exclude-ref-mismatch` leaves them out.
+#[test]
+fn ref_mismatch_variants_are_counted_and_can_be_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, a) = (dir.path().join("s.tsv"), dir.path().join("a.tsv"));
+    std::fs::write(&s, SCORES).unwrap();
+    std::fs::write(&a, ANNOTATIONS).unwrap();
+    let json = |o: &std::process::Output| -> serde_json::Value {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let with = analyze(&s, &a, "Glut", &[]);
+    assert!(String::from_utf8_lossy(&with.stderr)
+        .contains("1 of them with status ref_mismatch, included"));
+    let r = json(&with);
+    assert_eq!(
+        (
+            r["variants"].as_u64(),
+            r["ref_mismatch"].as_u64(),
+            r["ref_mismatch_excluded"].as_u64()
+        ),
+        (Some(10), Some(1), Some(0))
+    );
+    let without = analyze(&s, &a, "Glut", &["--exclude-ref-mismatch"]);
+    assert!(
+        String::from_utf8_lossy(&without.stderr).contains("1 with status ref_mismatch left out")
+    );
+    let r = json(&without);
+    assert_eq!(
+        (
+            r["variants"].as_u64(),
+            r["ref_mismatch"].as_u64(),
+            r["ref_mismatch_excluded"].as_u64()
+        ),
+        (Some(9), Some(0), Some(1))
+    );
+    // v5 (MAF 0.2) is no longer in the selection analysis's bins: 9 variants, not 10.
+    let binned = |r: &serde_json::Value| -> u64 {
+        r["selection"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["n"].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(binned(&r), 9, "{}", r["selection"]);
+    assert_eq!(binned(&json(&with)), 10);
+}

@@ -38,10 +38,16 @@ fn spearman_with_ties_matches_scipy() {
     let s = spearman(&vec(&c["x"]), &vec(&c["y"])).unwrap();
     close(s.rho, c["rho"].as_f64().unwrap(), "rho");
     close(s.p_value, c["p_two_sided"].as_f64().unwrap(), "p");
+    // Over the pairs where both values are non-zero (an observed 0 has no direction).
     close(
         s.sign_agreement,
+        c["sign_agreement_nonzero"].as_f64().unwrap(),
+        "sign agreement (both non-zero)",
+    );
+    close(
+        s.sign_agreement_all_pairs,
         c["sign_agreement"].as_f64().unwrap(),
-        "sign agreement",
+        "sign agreement (all pairs)",
     );
 }
 

@@ -106,6 +106,7 @@ async function score(files) {
     run.rcMean = $('rc-mean').checked;
     state.run = run;
     state.runFiles = files;
+    await loadCore(); // the score formulas of the table (loaded long before a run ends)
     showRun(run);
     // Let the page paint the table before the figures (separate tasks, no long freeze).
     await new Promise((resolve) => setTimeout(resolve, 0));

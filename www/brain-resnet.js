@@ -7,7 +7,7 @@
 //   const rows = await br.predictFasta('>s\nACGT...');
 //   const run = await br.scoreVcf({ vcf, fasta, fai, gzi }, { rcMean: false, onProgress });
 //   const tsv = await br.format('tsv', run.events, 'abs_diff,log_ratio', run.rcMean);
-//   scoreNames()                                         // [{name, description}] (after load or loadCore())
+//   await loadCore(); scoreNames()                       // [{name, description}]
 //   scoreValues('abs_diff', refs, alts)                  // Float64Array, the Rust core's formulas
 //   br.cancel();                                         // stops a run at once
 //
@@ -153,8 +153,6 @@ export class BrainResNet {
    */
   static async load(url, { workers, backend = 'auto', onProgress } = {}) {
     const base = url.endsWith('/') ? url : `${url}/`;
-    const coreReady = loadCore();
-    coreReady.catch(() => {}); // awaited below; no unhandled rejection if loading stops earlier
     const res = await fetch(new URL('model.json', base));
     if (!res.ok) throw new Error(`cannot read ${base}model.json (${res.status} ${res.statusText})`);
     const manifestText = await res.text();
@@ -177,9 +175,11 @@ export class BrainResNet {
     br.choice = backend;
     br.gpu = gpu;
     br.cpuReason = reason;
-    await coreReady; // loaded beside model.json and the weights
     onProgress?.({ phase: 'start', loaded: 0, total: gpu ? 1 : n });
     await br.#startPool();
+    // The score formulas' module on this thread, compiled after the workers' (not beside
+    // them: on few cores that would delay the first score); callers await loadCore().
+    loadCore().catch(() => {});
     return br;
   }
 
@@ -365,7 +365,8 @@ let coreLoading = null;
 
 /**
  * Loads the Rust core (the WebAssembly module the workers run) on this thread, once:
- * the score definitions come from it. BrainResNet.load waits for it.
+ * the score definitions come from it. BrainResNet.load starts it once its workers run;
+ * await it before scoreNames/scoreValue/scoreValues.
  */
 export function loadCore() {
   coreLoading ??= import('./pkg/brain_resnet.js')

@@ -4,7 +4,7 @@
 use std::io::BufRead;
 
 use crate::error::{Error, Result};
-use crate::scoring::{RecordResult, Score};
+use crate::scoring::{RecordResult, Score, Status};
 
 /// One scored allele of the chosen profile, from a `score` TSV.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +13,16 @@ pub struct ScoredVariant {
     pub locus: String,
     pub abs_diff: f64,
     pub log_ratio: Option<f64>,
+    /// Scored although REF differs from the genome (status `ref_mismatch`).
+    pub ref_mismatch: bool,
+}
+
+/// Drops the `ref_mismatch` variants; returns the rest and how many were dropped.
+pub fn exclude_ref_mismatch(variants: Vec<ScoredVariant>) -> (Vec<ScoredVariant>, usize) {
+    let n = variants.len();
+    let kept: Vec<ScoredVariant> = variants.into_iter().filter(|v| !v.ref_mismatch).collect();
+    let dropped = n - kept.len();
+    (kept, dropped)
 }
 
 /// Reads the scored rows (`ok`, `ref_mismatch`) of one profile from the TSV
@@ -94,6 +104,7 @@ pub fn read_scores_tsv<R: BufRead>(
             locus: format!("{}:{}:{}:{}", c[chrom], c[pos], c[r], c[alt]),
             abs_diff: parse(abs)?,
             log_ratio: lr.map(parse).transpose()?,
+            ref_mismatch: c[status] == "ref_mismatch",
         });
     }
     Ok(out)
@@ -113,6 +124,7 @@ pub fn variants_from_records(records: &[RecordResult], index: usize) -> Vec<Scor
                     locus: format!("{}:{}:{}:{}", r.chrom, r.pos, r.reference, a.alt),
                     abs_diff: Score::AbsDiff.value(x, y) as f32 as f64,
                     log_ratio: Some(Score::LogRatio.value(x, y) as f32 as f64),
+                    ref_mismatch: a.status == Status::RefMismatch,
                 })
             })
         })

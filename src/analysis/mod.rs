@@ -9,7 +9,7 @@ use serde::Serialize;
 pub mod inputs;
 pub mod stats;
 
-pub use inputs::{read_scores_tsv, variants_from_records, ScoredVariant};
+pub use inputs::{exclude_ref_mismatch, read_scores_tsv, variants_from_records, ScoredVariant};
 
 use crate::io::annotations::{Annotation, Annotations};
 use stats::{binned_means, fisher_exact, rank_sum, spearman, Bin, SCORE_BINS};
@@ -32,7 +32,11 @@ pub struct Direction {
     pub n: usize,
     pub spearman_rho: f64,
     pub p_value: f64,
+    /// Share of variants whose predicted and observed directions agree, over
+    /// those where both are non-zero (an observed ln(ref/alt) of 0 has none).
     pub sign_agreement: f64,
+    /// The same share over all pairs (a zero counting as its own sign).
+    pub sign_agreement_all_pairs: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,6 +49,12 @@ pub struct Constraint {
 pub struct Report {
     pub profile: String,
     pub top: usize,
+    /// Variants analysed, and how many of them were scored although their REF
+    /// differs from the genome (`ref_mismatch`: included unless excluded).
+    pub variants: usize,
+    pub ref_mismatch: usize,
+    /// `ref_mismatch` variants left out at the user's request (the caller sets it).
+    pub ref_mismatch_excluded: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enrichment: Option<Enrichment>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -130,6 +140,7 @@ pub fn analyze(
         spearman_rho: s.rho,
         p_value: s.p_value,
         sign_agreement: s.sign_agreement,
+        sign_agreement_all_pairs: s.sign_agreement_all_pairs,
     });
 
     let (mut g_top, mut g_rest) = (vec![], vec![]);
@@ -159,6 +170,9 @@ pub fn analyze(
     Report {
         profile: profile.to_string(),
         top,
+        variants: variants.len(),
+        ref_mismatch: variants.iter().filter(|v| v.ref_mismatch).count(),
+        ref_mismatch_excluded: 0,
         enrichment,
         direction,
         constraint,

@@ -51,8 +51,11 @@ pub struct Spearman {
     pub rho: f64,
     /// Two-sided, from the t distribution with n - 2 degrees of freedom (as scipy).
     pub p_value: f64,
-    /// Share of pairs whose signs agree (`sign(x) == sign(y)`, over all pairs).
+    /// Share of pairs whose signs agree, over the pairs where both values are
+    /// non-zero (an observed ln(ref/alt) of 0 has no direction); NaN if none.
     pub sign_agreement: f64,
+    /// Share of all pairs with `sign(x) == sign(y)` (zero counting as its own sign).
+    pub sign_agreement_all_pairs: f64,
 }
 
 /// Spearman's rank correlation of `x` and `y` (equal lengths, at least 3).
@@ -75,11 +78,19 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Option<Spearman> {
         .zip(y)
         .filter(|(a, b)| sign(**a) == sign(**b))
         .count();
+    let (directed, directed_agree) = x
+        .iter()
+        .zip(y)
+        .filter(|(a, b)| sign(**a) != 0 && sign(**b) != 0)
+        .fold((0usize, 0usize), |(n, k), (a, b)| {
+            (n + 1, k + usize::from(sign(*a) == sign(*b)))
+        });
     Some(Spearman {
         n,
         rho,
         p_value,
-        sign_agreement: agree as f64 / n as f64,
+        sign_agreement: directed_agree as f64 / directed as f64,
+        sign_agreement_all_pairs: agree as f64 / n as f64,
     })
 }
 

@@ -11,6 +11,7 @@ pub fn run(
     annotations: &Path,
     profile: &str,
     top: Option<usize>,
+    exclude_ref_mismatch: bool,
 ) -> Result<ExitCode, Error> {
     use brain_resnet::analysis;
     use brain_resnet::io::annotations::read_annotations;
@@ -21,14 +22,25 @@ pub fn run(
     };
     let variants =
         analysis::read_scores_tsv(open(scores)?, profile, &scores.display().to_string())?;
+    let (variants, excluded) = if exclude_ref_mismatch {
+        analysis::exclude_ref_mismatch(variants)
+    } else {
+        (variants, 0)
+    };
     let ann = read_annotations(open(annotations)?, &annotations.display().to_string())?;
     let matched = variants
         .iter()
         .filter(|v| ann.contains_key(&v.id) || ann.contains_key(&v.locus))
         .count();
+    let mismatched = variants.iter().filter(|v| v.ref_mismatch).count();
     eprintln!(
-        "{} scored variants, {matched} with annotations",
-        variants.len()
+        "{} scored variants ({}), {matched} with annotations",
+        variants.len(),
+        if exclude_ref_mismatch {
+            format!("{excluded} with status ref_mismatch left out")
+        } else {
+            format!("{mismatched} of them with status ref_mismatch, included")
+        }
     );
     if matched == 0 {
         return Err(Error::input(
@@ -36,7 +48,8 @@ pub fn run(
             "no scored variant matches an annotation row by id or chrom:pos:ref:alt",
         ));
     }
-    let report = analysis::analyze(profile, &variants, &ann, top);
+    let mut report = analysis::analyze(profile, &variants, &ann, top);
+    report.ref_mismatch_excluded = excluded;
     println!(
         "{}",
         serde_json::to_string_pretty(&report).expect("report serializes")

@@ -1,4 +1,5 @@
-//! `brain-resnet predict`: FASTA sequences to one TSV row of probabilities each.
+//! `brain-resnet predict`: FASTA sequences to one TSV row of probabilities each,
+//! streamed (a record longer than the window is counted, not kept, and refused).
 
 use std::io::{BufReader, Write};
 use std::path::Path;
@@ -6,7 +7,7 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use brain_resnet::io::fasta::read_fasta;
+use brain_resnet::io::fasta::{FastaReader, SequenceRecord};
 use brain_resnet::{Error, Model};
 
 pub fn run(
@@ -20,10 +21,17 @@ pub fn run(
     eprintln!("backend: {started_on}");
     let source = sequences.display().to_string();
     let file = std::fs::File::open(sequences).map_err(|e| Error::input(&source, e))?;
-    let records = read_fasta(BufReader::new(file), &source)?;
+    let window = model.window();
+    let mut records = FastaReader::new(BufReader::new(file), &source, window).peekable();
+    // A file that is not FASTA (or empty) fails before any output is written.
+    if let Some(Err(_)) = records.peek() {
+        if let Some(Err(e)) = records.next() {
+            return Err(e);
+        }
+    }
 
-    let bar = ProgressBar::new(records.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} sequences, {per_sec}, ETA {eta}")
+    let bar = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {pos} sequences, {per_sec}")
             .expect("valid template"),
     );
     let stdout = std::io::stdout();
@@ -33,15 +41,35 @@ pub fn run(
         source,
     };
     writeln!(out, "name\t{}", model.labels().join("\t")).map_err(write_err)?;
-    let mut failed = 0;
-    for chunk in records.chunks(batch.max(1) * 4) {
-        let results = model.predict_sequences(
-            chunk
-                .iter()
-                .map(|r| (r.name.as_str(), r.sequence.as_slice())),
-            batch,
-        );
-        for (rec, result) in chunk.iter().zip(results) {
+    let (mut failed, mut total) = (0, 0);
+    let mut chunk: Vec<SequenceRecord> = Vec::with_capacity(batch.max(1) * 4);
+    while let Some(record) = records.next() {
+        chunk.push(record?);
+        if chunk.len() < batch.max(1) * 4 && records.peek().is_some() {
+            continue;
+        }
+        let fits: Vec<&SequenceRecord> = chunk.iter().filter(|r| !r.truncated()).collect();
+        let mut results = model
+            .predict_sequences(
+                fits.iter()
+                    .map(|r| (r.name.as_str(), r.sequence.as_slice())),
+                batch,
+            )
+            .into_iter();
+        for rec in &chunk {
+            let result = if rec.truncated() {
+                Err(Error::Sequence {
+                    name: rec.name.clone(),
+                    message: format!(
+                        "{} bp is longer than the model's {window} bp window (cut it to at most {window} bp)",
+                        rec.length
+                    ),
+                })
+            } else {
+                results.next().unwrap_or_else(|| {
+                    Err(Error::Prediction(format!("no result for `{}`", rec.name)))
+                })
+            };
             match result {
                 Ok(probs) => {
                     let cells: Vec<String> = probs.iter().map(|p| p.to_string()).collect();
@@ -53,7 +81,9 @@ pub fn run(
                 }
             }
         }
+        total += chunk.len();
         bar.inc(chunk.len() as u64);
+        chunk.clear();
     }
     bar.finish_and_clear();
     out.flush().map_err(write_err)?;
@@ -61,10 +91,7 @@ pub fn run(
         eprintln!("backend: {}", model.backend());
     }
     if failed > 0 {
-        eprintln!(
-            "error: {failed} of {} sequences not predicted (see above)",
-            records.len()
-        );
+        eprintln!("error: {failed} of {total} sequences not predicted (see above)");
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

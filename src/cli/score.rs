@@ -11,8 +11,8 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use brain_resnet::io::genome::Genome;
-use brain_resnet::output::{PairsWriter, TsvWriter, VcfWriter};
 use brain_resnet::io::vcf::vcf_reader;
+use brain_resnet::output::{PairsWriter, TsvWriter, VcfWriter};
 use brain_resnet::scoring::{score_pairs, Event, Score, ScoreOptions, Summary, VariantScorer};
 use brain_resnet::{Error, Model};
 

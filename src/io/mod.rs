@@ -1,10 +1,12 @@
 //! Inputs, one module per format: the user's files are read in place (by
 //! region or streamed, never uploaded): [`fasta`] (sequences), [`vcf`]
 //! (variants), [`genome`] (reference genome by region, contig names),
-//! [`annotations`] (what the user knows about their variants). Results go
+//! [`annotations`] (what the user knows about their variants); [`lines`] reads
+//! their lines with a cap. Results go
 //! out through `crate::output`.
 
 pub mod annotations;
 pub mod fasta;
 pub mod genome;
+pub mod lines;
 pub mod vcf;

@@ -8,6 +8,7 @@
 
 use std::io::BufRead;
 
+use super::lines::{read_line_capped, Capped, MAX_LINE_BYTES};
 use crate::error::{Error, Result};
 
 /// One VCF data line, split into what scoring needs.
@@ -115,10 +116,11 @@ impl<R: BufRead> Iterator for VcfReader<R> {
             return None;
         }
         loop {
-            self.buf.clear();
-            match self.inner.read_until(b'\n', &mut self.buf) {
-                Ok(0) => return None,
-                Ok(_) => {}
+            let read = read_line_capped(&mut self.inner, &mut self.buf, MAX_LINE_BYTES);
+            let too_long = match read {
+                Ok(None) => return None,
+                Ok(Some(Capped::Line)) => None,
+                Ok(Some(Capped::TooLong(bytes))) => Some(bytes),
                 Err(e) => {
                     self.failed = true;
                     return Some(Err(Error::input(
@@ -129,10 +131,18 @@ impl<R: BufRead> Iterator for VcfReader<R> {
                         ),
                     )));
                 }
-            }
+            };
             self.line += 1;
-            while matches!(self.buf.last(), Some(b'\n' | b'\r')) {
-                self.buf.pop();
+            if let Some(bytes) = too_long {
+                return Some(Ok(VcfItem::Invalid(InvalidLine {
+                    line: self.line,
+                    raw: String::new(),
+                    fields: Default::default(),
+                    message: format!(
+                        "{bytes} bytes, longer than the {} MiB a VCF line may have: skipped",
+                        MAX_LINE_BYTES >> 20
+                    ),
+                })));
             }
             let text = String::from_utf8_lossy(&self.buf).into_owned();
             if text.trim().is_empty() {

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::predict::{predict_windows, ScoreOptions};
 use super::status::Status;
 use crate::error::{Error, Result};
+use crate::io::lines::{read_line_capped, Capped, MAX_LINE_BYTES};
 use crate::model::Model;
 use crate::window::encode_into;
 
@@ -55,11 +56,34 @@ pub fn score_pairs<R: BufRead>(
         windows.clear();
         Ok(())
     };
-    for (i, line) in reader.lines().enumerate() {
-        let line_no = i + 1;
-        let line = line
-            .map_err(|e| Error::input(source_name, format!("after line {}: {e}", line_no - 1)))?;
-        let line = line.trim_end_matches('\r');
+    let mut reader = reader;
+    let mut buf = vec![];
+    let mut line_no = 0;
+    loop {
+        let read = read_line_capped(&mut reader, &mut buf, MAX_LINE_BYTES)
+            .map_err(|e| Error::input(source_name, format!("after line {line_no}: {e}")))?;
+        line_no += 1;
+        let too_long = match read {
+            None => break,
+            Some(Capped::Line) => None,
+            Some(Capped::TooLong(bytes)) => Some(bytes),
+        };
+        if let Some(bytes) = too_long {
+            count += 1;
+            pending.push(PairResult {
+                line: line_no,
+                name: String::new(),
+                status: Status::InvalidRecord,
+                message: Some(format!(
+                    "line {line_no}: {bytes} bytes, longer than the {} MiB a line may have: skipped",
+                    MAX_LINE_BYTES >> 20
+                )),
+                probs: None,
+            });
+            continue;
+        }
+        let line = String::from_utf8_lossy(&buf);
+        let line = line.as_ref();
         if line.trim().is_empty()
             || line.starts_with('#')
             || (line_no == 1 && line.starts_with("name\t"))

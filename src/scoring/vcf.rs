@@ -173,8 +173,9 @@ impl<'m> VariantScorer<'m> {
                     }
                     Some(c) => {
                         let len = self.genome.contig_length(c).unwrap_or(0);
-                        let end = r.pos - 1 + r.reference.len() as u64;
-                        if end > len {
+                        // Checked: POS comes from the user's file (up to 2^64 - 1).
+                        let end = (r.pos - 1).checked_add(r.reference.len() as u64);
+                        if end.is_none_or(|end| end > len) {
                             record_status = Some((
                                 Status::PosBeyondContigEnd,
                                 format!(

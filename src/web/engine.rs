@@ -149,11 +149,14 @@ impl Engine {
 
     /// Runs every analysis for every profile: `{profiles: [report...]}` in label
     /// order, from `{records}` (scoring results) and an annotations TSV text.
+    /// `ref_mismatch` variants are analysed and counted unless
+    /// `exclude_ref_mismatch` (as `brain-resnet analyze --exclude-ref-mismatch`).
     pub fn analyze_all(
         &self,
         records: JsValue,
         annotations_tsv: &str,
         top: Option<usize>,
+        exclude_ref_mismatch: Option<bool>,
     ) -> Result<JsValue, JsError> {
         let input: RecordsIn = serde_wasm_bindgen::from_value(records).map_err(js_err)?;
         let ann =
@@ -166,7 +169,14 @@ impl Engine {
             .enumerate()
             .map(|(i, label)| {
                 let variants = crate::analysis::variants_from_records(&input.records, i);
-                crate::analysis::analyze(label, &variants, &ann, top)
+                let (variants, excluded) = if exclude_ref_mismatch.unwrap_or(false) {
+                    crate::analysis::exclude_ref_mismatch(variants)
+                } else {
+                    (variants, 0)
+                };
+                let mut report = crate::analysis::analyze(label, &variants, &ann, top);
+                report.ref_mismatch_excluded = excluded;
+                report
             })
             .collect();
         #[derive(Serialize)]

@@ -133,7 +133,10 @@ fn parse_pickle<R: BufRead>(r: &mut R, what: &str, source_name: &str) -> Result<
         stack.finalize()
     }));
     match parsed {
-        Ok(Ok(obj)) => Ok(obj),
+        Ok(Ok(obj)) => {
+            check_globals(&obj, what, source_name)?;
+            Ok(obj)
+        }
         Ok(Err(e)) => Err(Error::input(
             source_name,
             format!("cannot decode the {what} pickle ({e}); the file may be truncated or damaged"),
@@ -143,6 +146,60 @@ fn parse_pickle<R: BufRead>(r: &mut R, what: &str, source_name: &str) -> Result<
             format!("the {what} pickle is malformed"),
         )),
     }
+}
+
+/// The classes and functions a state dict's pickle may name (GLOBAL): the
+/// ordered dict, torch's tensor rebuild functions and storage types, and the
+/// numpy scalars training scripts store beside it. We never call them (the
+/// decoder only builds a tree), but a pickle that names anything else, such
+/// as `os.system`, is not a checkpoint and is refused by name.
+fn allowed_global(module: &str, name: &str) -> bool {
+    match module {
+        "collections" => name == "OrderedDict",
+        "torch._utils" => matches!(
+            name,
+            "_rebuild_tensor"
+                | "_rebuild_tensor_v2"
+                | "_rebuild_parameter"
+                | "_rebuild_parameter_with_state"
+        ),
+        "torch" => name.ends_with("Storage") && name.chars().all(|c| c.is_ascii_alphanumeric()),
+        "torch.storage" => matches!(name, "UntypedStorage" | "TypedStorage"),
+        "numpy.core.multiarray" | "numpy._core.multiarray" => name == "scalar",
+        "numpy" => name == "dtype",
+        "_codecs" => name == "encode",
+        "builtins" | "__builtin__" => matches!(name, "set" | "frozenset" | "slice"),
+        _ => false,
+    }
+}
+
+/// Refuses a pickle that names a class or function outside [`allowed_global`]
+/// (walked without recursion: a deeply nested pickle cannot exhaust the stack).
+fn check_globals(o: &Object, what: &str, source_name: &str) -> Result<()> {
+    let mut todo = vec![o];
+    while let Some(o) = todo.pop() {
+        match o {
+            Object::Class {
+                module_name,
+                class_name,
+            } if !allowed_global(module_name, class_name) => {
+                return Err(Error::input(
+                    source_name,
+                    format!(
+                        "the {what} pickle names `{module_name}.{class_name}`, which a PyTorch state dict never does; refusing it (only tensors, storages and plain containers are read)"
+                    ),
+                ))
+            }
+            Object::Tuple(v) | Object::List(v) => todo.extend(v.iter()),
+            Object::Dict(kv) => kv.iter().for_each(|(k, v)| todo.extend([k, v])),
+            Object::Reduce { callable, args } | Object::Build { callable, args } => {
+                todo.extend([callable.as_ref(), args.as_ref()])
+            }
+            Object::PersistentLoad(x) => todo.push(x),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn as_usize(o: &Object) -> Option<usize> {
@@ -271,21 +328,49 @@ fn state_dict(top: Object, source_name: &str) -> Result<Vec<(String, TensorRef)>
     Ok(out)
 }
 
+/// The largest tensor read from a checkpoint (the published network's largest
+/// weight has 12.9 M elements).
+const MAX_TENSOR_ELEMENTS: usize = 1 << 28;
+
+/// A tensor's element count and the storage bytes it reaches, with checked
+/// arithmetic (`None` on overflow): shapes, strides and offsets come from the file.
+fn extent(t: &TensorRef) -> Option<(usize, usize)> {
+    let numel = t.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))?;
+    if numel == 0 {
+        return Some((0, 0));
+    }
+    let last = t
+        .shape
+        .iter()
+        .zip(&t.stride)
+        .try_fold(t.offset, |acc, (&n, &s)| {
+            acc.checked_add((n - 1).checked_mul(s)?)
+        })?;
+    let needed = last.checked_add(1)?.checked_mul(t.storage_type.size())?;
+    Some((numel, needed))
+}
+
 /// Copies a (possibly strided) view out of a storage's bytes as f32.
 fn materialize(t: &TensorRef, key: &str, storage: &[u8], source_name: &str) -> Result<RawTensor> {
     let size = t.storage_type.size();
-    let numel: usize = t.shape.iter().product();
-    let last = if numel == 0 {
-        0
-    } else {
-        t.offset
-            + t.shape
-                .iter()
-                .zip(&t.stride)
-                .map(|(n, s)| (n - 1) * s)
-                .sum::<usize>()
-    };
-    if numel > 0 && (last + 1) * size > storage.len() {
+    let (numel, needed) = extent(t).ok_or_else(|| {
+        Error::input(
+            source_name,
+            format!(
+                "tensor `{key}`: shape {:?} with strides {:?} at offset {} does not fit in memory",
+                t.shape, t.stride, t.offset
+            ),
+        )
+    })?;
+    if numel > MAX_TENSOR_ELEMENTS {
+        return Err(Error::input(
+            source_name,
+            format!(
+                "tensor `{key}` has {numel} elements, more than the {MAX_TENSOR_ELEMENTS} a checkpoint tensor may have"
+            ),
+        ));
+    }
+    if needed > storage.len() {
         return Err(Error::input(
             source_name,
             format!(
@@ -336,14 +421,27 @@ fn read_zip<R: Read + Seek>(reader: R, source_name: &str) -> Result<TensorMap> {
         parse_pickle(&mut BufReader::new(entry), "checkpoint", source_name)?
     };
     let refs = state_dict(top, source_name)?;
+    // Read no more of a storage than its tensors reach (a zip bomb's entry
+    // inflates to gigabytes; a state dict needs what its shapes say).
+    let mut reach: HashMap<&str, usize> = HashMap::new();
+    for (_, t) in &refs {
+        let needed = extent(t).map_or(usize::MAX, |(_, b)| b);
+        let r = reach.entry(t.storage_key.as_str()).or_default();
+        *r = (*r).max(needed);
+    }
+    let reach: HashMap<String, u64> = reach
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.min(MAX_TENSOR_ELEMENTS * 8) as u64))
+        .collect();
     let mut storages: HashMap<String, Vec<u8>> = HashMap::new();
     let mut map = TensorMap::new();
     for (key, t) in refs {
         if !storages.contains_key(&t.storage_key) {
             let name = format!("{prefix}data/{}", t.storage_key);
             let mut bytes = vec![];
+            let limit = reach[&t.storage_key];
             zip.by_name(&name)
-                .and_then(|mut f| f.read_to_end(&mut bytes).map_err(Into::into))
+                .and_then(|f| f.take(limit).read_to_end(&mut bytes).map_err(Into::into))
                 .map_err(|e| {
                     Error::input(
                         source_name,

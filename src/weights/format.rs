@@ -95,8 +95,41 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Refuses weights that cannot be stored faithfully in `dtype`: NaN or
+/// infinite values (an int8 row with an inf would get an infinite scale and
+/// dequantize to NaN), and f16 overflow (|w| > 65504 would become inf).
+fn check_storable(weights: &Weights, dtype: DType) -> Result<()> {
+    for l in &weights.layers {
+        for (tensor, data) in [("weight", &l.weight.data), ("bias", &l.bias)] {
+            let bad = |what: String| {
+                Err(Error::input(
+                    WEIGHTS_FILE,
+                    format!("tensor `{}.{tensor}` {what}; refusing to convert", l.name),
+                ))
+            };
+            if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+                return bad(format!(
+                    "holds a non-finite value ({}) at index {i}",
+                    data[i]
+                ));
+            }
+            if dtype == DType::F16 && tensor == "weight" {
+                let max = f32::from(half::f16::MAX);
+                if let Some(i) = data.iter().position(|v| v.abs() > max) {
+                    return bad(format!(
+                        "holds {} at index {i}, beyond f16's range (65504): use --dtype f32",
+                        data[i]
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Serializes inference weights as safetensors in `dtype`.
 pub fn encode_weights(weights: &Weights, dtype: DType) -> Result<Vec<u8>> {
+    check_storable(weights, dtype)?;
     let mut tensors: Vec<(String, StDtype, Vec<usize>, Vec<u8>)> = vec![];
     for l in &weights.layers {
         let shape = l.weight.shape.clone();

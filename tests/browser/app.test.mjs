@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startServer, launch, openPage, chooseModel, parseScoreTsv, root, dist, fixtures, outDir } from './harness.mjs';
+import { startServer, launch, openPage, chooseModel, parseScoreTsv, siteHeaders, root, dist, fixtures, outDir } from './harness.mjs';
 
 let srv, browser, session;
 const cli = path.join(root, 'target/release/brain-resnet');
@@ -209,6 +209,34 @@ test('every request of the whole session is a same-origin GET of a static asset'
   }
   fs.writeFileSync(path.join(outDir, 'requests.json'), JSON.stringify(seen, null, 1));
   assert.deepEqual(consoleErrors.filter((e) => !/favicon/.test(e)), []);
+});
+
+test('every response carries the Content-Security-Policy header, the worker\'s too, and a worker cannot reach another origin', async () => {
+  const { page, seen } = session;
+  const csp = siteHeaders()['content-security-policy'];
+  assert.match(csp, /connect-src 'self'/);
+  assert.ok(srv.responses.some((r) => r.url.endsWith('/worker.js')), 'the worker script was served');
+  for (const r of srv.responses) assert.equal(r.headers['content-security-policy'], csp, `no CSP header on ${r.url}`);
+  // Inside a worker (which holds the user's File objects): a POST of data to another origin.
+  const workers = page.workers();
+  assert.ok(workers.length > 0, 'the page runs workers');
+  const target = 'http://127.0.0.2:9/upload';
+  const outcome = await workers[0].evaluate(async (url) => {
+    const violations = [];
+    self.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+    try {
+      await fetch(url, { method: 'POST', body: 'chr1 12345 A G' });
+      return { sent: true, violations };
+    } catch (e) {
+      await new Promise((r) => setTimeout(r, 100));
+      return { sent: false, error: String(e), violations };
+    }
+  }, target);
+  assert.equal(outcome.sent, false, JSON.stringify(outcome));
+  // Refused by the worker's policy before any request existed: the browser never issued it
+  // (a request that reached the network layer is recorded here, even when aborted).
+  assert.ok(!seen.some((r) => r.url.startsWith('http://127.0.0.2')), `issued: ${JSON.stringify(outcome)}`);
+  fs.writeFileSync(path.join(outDir, 'worker-csp.json'), JSON.stringify({ csp, outcome }, null, 1));
 });
 
 test('tampered weights are refused with a message', async () => {

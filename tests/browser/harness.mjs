@@ -16,10 +16,30 @@ const TYPES = {
   '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml',
 };
 
-/** Serves dist/ on 127.0.0.1 (a free port); `requests` lists {method, url, bodyBytes}. */
+/** The `name: value` headers of the `/*` block of dist/_headers, as a static host sends them. */
+export function siteHeaders() {
+  const headers = {};
+  let inside = false;
+  for (const line of fs.readFileSync(path.join(dist, '_headers'), 'utf8').split('\n')) {
+    if (!line.trim() || line.trim().startsWith('#')) continue;
+    if (!/^\s/.test(line)) { inside = line.trim() === '/*'; continue; }
+    if (inside) {
+      const at = line.indexOf(':');
+      headers[line.slice(0, at).trim().toLowerCase()] = line.slice(at + 1).trim();
+    }
+  }
+  return headers;
+}
+
+/**
+ * Serves dist/ on 127.0.0.1 (a free port) with the headers of dist/_headers, as a static host
+ * would; `requests` lists {method, url, bodyBytes}, `responses` {url, headers}.
+ */
 export async function startServer() {
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/ is not built: run bash scripts/build-web.sh');
   const requests = [];
+  const responses = [];
+  const extra = siteHeaders();
   const server = http.createServer((req, res) => {
     let bodyBytes = 0;
     req.on('data', (c) => { bodyBytes += c.length; });
@@ -31,13 +51,15 @@ export async function startServer() {
       if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
       if (!fs.existsSync(file)) { res.writeHead(404).end('not found'); return; }
       const data = fs.readFileSync(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': data.length });
+      const headers = { ...extra, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-length': data.length };
+      responses.push({ url: req.url, headers });
+      res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : data);
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const origin = `http://127.0.0.1:${server.address().port}`;
-  return { server, origin, requests };
+  return { server, origin, requests, responses };
 }
 
 /** Headless Chromium with the flags this machine needs (see shared/notes/toolchain.md). */

@@ -95,6 +95,7 @@ impl Genome {
         gzi: Option<(G, &str)>,
     ) -> Result<Genome> {
         let index = read_fai(fai.0, fai.1)?;
+        check_fai_geometry(&index, fai.1)?;
         let compressed = is_gzip(&mut fasta).map_err(|e| Error::input(name, e))?;
         let reader: Box<dyn BufReadSeek> = match (compressed, gzi) {
             (true, Some((g, gname))) => {
@@ -108,19 +109,18 @@ impl Genome {
                 ))
             }
             (false, _) => {
-                if let (Some(len), Some(last)) = (len, index.as_ref().iter().max_by_key(|r| r.position())) {
-                    let bases_per_line = last.line_base_count().get();
-                    let lines = last.length().div_ceil(bases_per_line);
-                    let newline_bytes = last.line_width().get().saturating_sub(bases_per_line);
-                    let needed = last.position() + last.length() + lines.saturating_sub(1) * newline_bytes;
-                    if needed > len {
-                        return Err(Error::input(
-                            name,
-                            format!(
-                                "does not match its .fai: contig {} would end at byte {needed}, the file has {len} (re-index with `samtools faidx`)",
-                                last.name()
-                            ),
-                        ));
+                if let Some(len) = len {
+                    for rec in index.as_ref() {
+                        let end = contig_end(rec).unwrap_or(u64::MAX);
+                        if end > len {
+                            return Err(Error::input(
+                                name,
+                                format!(
+                                    "does not match its .fai: contig {} would end at byte {end}, the file has {len} (re-index with `samtools faidx`)",
+                                    String::from_utf8_lossy(rec.name())
+                                ),
+                            ));
+                        }
                     }
                 }
                 Box::new(BufReader::new(fasta))
@@ -264,6 +264,53 @@ impl Genome {
             ))
         }
     }
+}
+
+/// The byte just past a contig's last base, from its `.fai` entry (`None`
+/// on overflow): its offset, full lines of `line_width` bytes, and the bases
+/// of its last line.
+fn contig_end(rec: &fai::Record) -> Option<u64> {
+    let bases = rec.line_base_count().get();
+    let len = rec.length();
+    if len == 0 {
+        return Some(rec.position());
+    }
+    let last = len - 1;
+    (last / bases)
+        .checked_mul(rec.line_width().get())?
+        .checked_add(last % bases + 1)?
+        .checked_add(rec.position())
+}
+
+/// Checks every `.fai` entry's geometry once, at open, so that no later
+/// offset computation can overflow or allocate from a corrupt index: a
+/// contig longer than one line needs lines of `line_bases` bases followed by
+/// one or two line-break bytes (LF or CRLF), and its last byte must be
+/// addressable.
+fn check_fai_geometry(index: &fai::Index, fai_name: &str) -> Result<()> {
+    for (i, rec) in index.as_ref().iter().enumerate() {
+        let name = String::from_utf8_lossy(rec.name());
+        let (bases, width) = (rec.line_base_count().get(), rec.line_width().get());
+        let bad = |what: String| {
+            Err(Error::input(
+                fai_name,
+                format!("line {}: contig {name}: {what}", i + 1),
+            ))
+        };
+        if rec.length() > bases && !(bases + 1..=bases + 2).contains(&width) {
+            return bad(format!(
+                "line width {width} for {bases} bases per line: a line holds its bases and one or two line-break bytes (re-index with `samtools faidx`)"
+            ));
+        }
+        if rec.length() > i64::MAX as u64 || contig_end(rec).is_none_or(|e| e > i64::MAX as u64) {
+            return bad(format!(
+                "length {} at offset {} does not fit in a file",
+                rec.length(),
+                rec.position()
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn is_gzip<R: Read + Seek>(r: &mut R) -> std::io::Result<bool> {
