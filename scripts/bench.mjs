@@ -45,6 +45,8 @@ const GPU_TIMEOUT = option('gpu-timeout', 120);
 const NO_GPU = process.argv.includes('--no-gpu');
 const GPU_VARIANTS = option('gpu-variants', 1);
 const ROUNDS = option('rounds', 4);
+// --only-score-vcf K: only our scoreVcf on K generated SNVs (A/B runs of the scoring path).
+const ONLY_VCF = option('only-score-vcf', 0);
 const SEED = 7;
 
 const say = (m) => console.error(`== ${m}`);
@@ -227,6 +229,7 @@ say(`serving on ${origin}; ${SECONDS} s per engine and thread count in ${ROUNDS}
 const A = await launchTracked(); // ours
 const B = await launchTracked(); // onnxruntime-web
 results.chromium = A.browser.version();
+if (!ONLY_VCF) {
 results.ours.cold = await inPage(A, 'ours-cold', ([u, n]) => window.bench.oursCold(u, n), [modelUrl, N]);
 results.ours.cold.bytes_downloaded = bytesOf('ours-cold');
 results.ours.cold.files = filesOf('ours-cold');
@@ -272,13 +275,14 @@ for (const n of [...new Set([1, N])]) {
   await pt.context.close();
   say(`n = ${n}: ours ${results.ours[`workers_${n}`].windows_per_s?.toFixed(2) ?? results.ours[`workers_${n}`].error} windows/s, onnxruntime-web ${results.ort[`threads_${n}`].windows_per_s?.toFixed(2) ?? results.ort[`threads_${n}`].error} windows/s`);
 }
+}
 await B.browser.close();
 
 // scoreVcf: about SECONDS worth of variants at the measured N-worker rate (2 windows each).
 {
   phase = 'ours-vcf';
-  const wps = results.ours[`workers_${N}`].windows_per_s ?? 4;
-  const variants = Math.max(8, Math.round((wps / 2) * SECONDS));
+  const wps = results.ours[`workers_${N}`]?.windows_per_s ?? 4;
+  const variants = ONLY_VCF || Math.max(8, Math.round((wps / 2) * SECONDS));
   const { context, page, errors } = await newPage(A.browser);
   try {
     await page.evaluate(([u, k]) => window.bench.oursSetup(u, k, 1), [modelUrl, N]);
@@ -291,6 +295,7 @@ await B.browser.close();
   say(`ours scoreVcf: ${JSON.stringify({ ...results.ours.score_vcf, probs: undefined })}`);
 }
 await A.browser.close();
+if (ONLY_VCF) process.exit(0);
 
 if (!NO_GPU) {
   const browser = await launch();
