@@ -6,35 +6,12 @@ mod common;
 use brain_resnet::weights::format::read_model_dir;
 use common::*;
 
-fn mini_model() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
-    dir
-}
-
 /// A POS near 2^64 with a two-base REF used to overflow the window arithmetic
 /// (in release: scored against the contig start as `ref_mismatch`).
 #[test]
 fn a_pos_near_two_to_the_64_is_beyond_the_contig_end_not_a_score() {
     let model = mini_model();
-    let dir = tempfile::tempdir().unwrap();
-    let vcf = dir.path().join("huge.vcf");
-    std::fs::write(
-        &vcf,
-        "chr1\t18446744073709551615\thuge\tAC\tA\nchr1\t9223372036854775808\thalf\tA\tG\nchr1\t5001\tsnv_mid\tT\tC\n",
-    )
-    .unwrap();
-    let o = cli(&[
-        "score",
-        "--model",
-        path_str(model.path()),
-        "--genome",
-        path_str(&fixture("genome/genome.fa")),
-        "--vcf",
-        path_str(&vcf),
-        "--scores",
-        "abs_diff",
-    ]);
+    let o = score_vcf_text(model.path(), "huge.vcf", "chr1\t18446744073709551615\thuge\tAC\tA\nchr1\t9223372036854775808\thalf\tA\tG\nchr1\t5001\tsnv_mid\tT\tC\n", &["--scores", "abs_diff"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     let out = String::from_utf8(o.stdout).unwrap();
@@ -234,19 +211,12 @@ fn vcf_output_gives_back_every_data_line_and_a_fileformat_line() {
         ),
     )
     .unwrap();
-    let o = cli(&[
-        "score",
-        "--model",
-        path_str(model.path()),
-        "--genome",
-        path_str(&fixture("genome/genome.fa")),
-        "--vcf",
-        path_str(&vcf),
-        "--format",
-        "vcf",
-        "--scores",
-        "abs_diff",
-    ]);
+    let o = score(
+        model.path(),
+        &fixture("genome/genome.fa"),
+        &vcf,
+        &["--format", "vcf", "--scores", "abs_diff"],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(
@@ -282,17 +252,12 @@ fn overlong_lines_and_records_are_reported_by_number_and_the_rest_goes_on() {
         format!("chr1\t5001\tsnv_mid\tT\tC\n{huge}\nchr1\t10\tsnv_contig_start\tC\tT\n"),
     )
     .unwrap();
-    let o = cli(&[
-        "score",
-        "--model",
-        path_str(model.path()),
-        "--genome",
-        path_str(&fixture("genome/genome.fa")),
-        "--vcf",
-        path_str(&vcf),
-        "--scores",
-        "abs_diff",
-    ]);
+    let o = score(
+        model.path(),
+        &fixture("genome/genome.fa"),
+        &vcf,
+        &["--scores", "abs_diff"],
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     let want = format!(
@@ -373,15 +338,22 @@ fn overlong_lines_and_records_are_reported_by_number_and_the_rest_goes_on() {
     );
 }
 
+/// The error of reading `tests/data/<name>` as a checkpoint.
+fn checkpoint_error(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    brain_resnet::weights::checkpoint::read_checkpoint_file(&path)
+        .unwrap_err()
+        .to_string()
+}
+
 /// A `.pth` is a pickle: one that names anything but a state dict's classes
 /// (here `os.system`) is refused by name, never run (our decoder runs
 /// nothing, and now also refuses to read on).
 #[test]
 fn a_checkpoint_pickle_naming_os_system_is_refused_by_name() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/os-system.pth");
-    let err = brain_resnet::weights::checkpoint::read_checkpoint_file(&path)
-        .unwrap_err()
-        .to_string();
+    let err = checkpoint_error("os-system.pth");
     assert!(
         err.contains("os-system.pth") && err.contains("`os.system`") && err.contains("refusing"),
         "{err}"
@@ -394,10 +366,7 @@ fn a_checkpoint_pickle_naming_os_system_is_refused_by_name() {
 /// more of a storage than its tensors reach).
 #[test]
 fn a_zip_bomb_checkpoint_is_refused_in_bounded_memory() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zip-bomb.pth");
-    let err = brain_resnet::weights::checkpoint::read_checkpoint_file(&path)
-        .unwrap_err()
-        .to_string();
+    let err = checkpoint_error("zip-bomb.pth");
     assert!(
         err.contains("zip-bomb.pth") && err.contains("cannot read storage"),
         "{err}"

@@ -5,7 +5,6 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
 
 use common::*;
 
@@ -35,26 +34,6 @@ fn column_pairs(tsv: &str, a: usize, b: usize) -> Vec<(&str, &str)> {
             (c[a], c[b])
         })
         .collect()
-}
-
-fn mini_model() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
-    dir
-}
-
-fn score(model: &Path, genome: &Path, vcf: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "score",
-        "--model",
-        path_str(model),
-        "--genome",
-        path_str(genome),
-        "--vcf",
-        path_str(vcf),
-    ];
-    args.extend_from_slice(extra);
-    cli(&args)
 }
 
 /// Rows of a `score` TSV keyed by (id, alt): (status, columns by name).

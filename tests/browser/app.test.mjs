@@ -233,6 +233,7 @@ test('every response carries the Content-Security-Policy header, the worker\'s t
     }
   }, target);
   assert.equal(outcome.sent, false, JSON.stringify(outcome));
+  assert.ok(outcome.violations.includes('connect-src'), `not refused by the worker's policy: ${JSON.stringify(outcome)}`);
   // Refused by the worker's policy before any request existed: the browser never issued it
   // (a request that reached the network layer is recorded here, even when aborted).
   assert.ok(!seen.some((r) => r.url.startsWith('http://127.0.0.2')), `issued: ${JSON.stringify(outcome)}`);

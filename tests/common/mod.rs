@@ -105,3 +105,33 @@ pub fn max_abs_diff_f32(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
 }
+
+/// The fixture checkpoint converted to f32 in a temporary directory.
+pub fn mini_model() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
+    dir
+}
+
+/// `brain-resnet score` of a VCF against a genome with `extra` arguments.
+pub fn score(model: &Path, genome: &Path, vcf: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "score",
+        "--model",
+        path_str(model),
+        "--genome",
+        path_str(genome),
+        "--vcf",
+        path_str(vcf),
+    ];
+    args.extend_from_slice(extra);
+    cli(&args)
+}
+
+/// `brain-resnet score` of the VCF `text` (written as `name`) against the fixture genome.
+pub fn score_vcf_text(model: &Path, name: &str, text: &str, extra: &[&str]) -> Output {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let vcf = dir.path().join(name);
+    std::fs::write(&vcf, text).expect("write the VCF");
+    score(model, &fixture("genome/genome.fa"), &vcf, extra)
+}
