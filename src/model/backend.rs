@@ -5,7 +5,7 @@
 
 use std::sync::Mutex;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Where inference runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,7 @@ impl Backend {
 
     /// Drops the GPU after `error`; the note says what happened.
     #[cfg(feature = "gpu")]
-    pub(crate) fn gpu_failed(&self, error: &Error) {
+    pub(crate) fn gpu_failed(&self, error: &crate::Error) {
         *lock(&self.gpu) = None;
         *lock(&self.note) = format!(
             "{CPU_NAME}: the GPU failed ({error}); switched to the CPU, no result came from the failed run"
@@ -104,7 +104,7 @@ pub(crate) fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Re
         let mut f = std::pin::pin!(f);
         match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(r) => r,
-            Poll::Pending => Err(Error::input(
+            Poll::Pending => Err(crate::Error::input(
                 "predict",
                 "asynchronous GPU work was started on a synchronous path; await the asynchronous call",
             )),
