@@ -256,13 +256,14 @@ async function demoFiles() {
 
 async function predict() {
   clearMessages();
-  let text = $('fasta-text').value;
+  const text = $('fasta-text').value;
   const file = $('fasta-file').files[0];
-  if (!text.trim() && file) text = await file.text();
-  if (!text.trim()) { message('Paste FASTA sequences or choose a FASTA file.'); return; }
+  if (!text.trim() && !file) { message('Paste FASTA sequences or choose a FASTA file.'); return; }
   setBusy(true);
   try {
-    const rows = await state.br.predictFasta(text);
+    // A chosen file is read in the worker by slices, never whole (a genome chosen by mistake
+    // is refused record by record, with each record's length).
+    const rows = text.trim() ? await state.br.predictFasta(text) : await state.br.predictFastaFile(file);
     const labels = state.br.labels;
     const head = document.createElement('tr');
     ['name', ...labels].forEach((h) => { const el = document.createElement('th'); el.textContent = h; head.append(el); });

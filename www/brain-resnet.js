@@ -4,7 +4,7 @@
 //   const models = await listModels();                  // from models/index.json
 //   const br = await BrainResNet.load(models[0].url, { backend: 'auto', onProgress });
 //   br.backend                                           // {kind: 'gpu' | 'cpu', text: which and why}
-//   const rows = await br.predictFasta('>s\nACGT...');
+//   const rows = await br.predictFasta('>s\nACGT...');     // or br.predictFastaFile(file)
 //   const run = await br.scoreVcf({ vcf, fasta, fai, gzi }, { rcMean: false, onProgress });
 //   const tsv = await br.format('tsv', run.events, 'abs_diff,log_ratio', run.rcMean);
 //   await loadCore(); scoreNames()                       // [{name, description}]
@@ -249,6 +249,15 @@ export class BrainResNet {
   async predictFasta(text) {
     await this.#ensurePool();
     return (await this.pool[0].call('predict', { text })).rows;
+  }
+
+  /**
+   * Predicts the records of a FASTA `File`, read in the worker by slices: a record longer
+   * than the window comes back as {name, error} with its length, and is never held whole.
+   */
+  async predictFastaFile(file) {
+    await this.#ensurePool();
+    return (await this.pool[0].call('predict-file', { file })).rows;
   }
 
   /**

@@ -22,6 +22,9 @@ self.onmessage = async (event) => {
       case 'predict':
         reply(m.id, 'result', { rows: await engine.predict_fasta(m.text) });
         break;
+      case 'predict-file': // a FASTA File, read by slices (never whole)
+        reply(m.id, 'result', { rows: await engine.predict_fasta_file(m.file) });
+        break;
       case 'gpu':
         reply(m.id, 'result', { backend: await engine.init_gpu(new Uint8Array(m.weights), m.sha256 ?? undefined, m.adapter) });
         break;

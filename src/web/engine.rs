@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use web_sys::File;
 
-use super::files::open_genome;
+use super::files::{open_genome, BlobReader};
 use super::{js_err, to_js};
 use crate::io::genome::ContigResolver;
 use crate::model::Model;
@@ -145,6 +145,55 @@ impl Engine {
                 .collect();
             to_js(&rows).map_err(promise_err)
         })
+    }
+
+    /// Predicts the records of a FASTA `File`, streamed by slices: a record
+    /// longer than the window is counted, not kept, and answered with an error
+    /// giving its length (a genome chosen here by mistake is never loaded
+    /// whole). Resolves to `[{name, probs} | {name, error}]`.
+    pub fn predict_fasta_file(&self, file: &File) -> Result<js_sys::Promise, JsError> {
+        let model = self.model.clone();
+        let window = model.window();
+        let reader = std::io::BufReader::with_capacity(1 << 16, BlobReader::new(file)?);
+        let records = crate::io::fasta::FastaReader::new(reader, &file.name(), window);
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let mut rows: Vec<PredictRow> = vec![];
+            let mut chunk: Vec<crate::io::fasta::SequenceRecord> = vec![];
+            let mut records = records.peekable();
+            while let Some(record) = records.next() {
+                chunk.push(record.map_err(promise_err)?);
+                if chunk.len() < 64 && records.peek().is_some() {
+                    continue;
+                }
+                let fits = chunk.iter().filter(|r| !r.truncated());
+                let mut results = model
+                    .predict_sequences_async(
+                        fits.map(|r| (r.name.as_str(), r.sequence.as_slice())),
+                        16,
+                    )
+                    .await
+                    .into_iter();
+                for r in chunk.drain(..) {
+                    let result = if r.truncated() {
+                        Err(format!(
+                            "sequence `{}`: {} bp is longer than the model's {window} bp window (cut it to at most {window} bp)",
+                            r.name, r.length
+                        ))
+                    } else {
+                        match results.next() {
+                            Some(res) => res.map_err(|e| e.to_string()),
+                            None => Err(format!("sequence `{}`: not predicted", r.name)),
+                        }
+                    };
+                    rows.push(PredictRow {
+                        name: r.name,
+                        error: result.as_ref().err().cloned(),
+                        probs: result.ok(),
+                    });
+                }
+            }
+            to_js(&rows).map_err(promise_err)
+        }))
     }
 
     /// Runs every analysis for every profile: `{profiles: [report...]}` in label

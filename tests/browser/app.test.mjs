@@ -159,6 +159,24 @@ test('pasted sequences predict like the CLI', async () => {
   await page.click('#tab-variants');
 });
 
+test('a chosen FASTA file is read by slices: a genome-sized record is refused with its length, the others predicted', async () => {
+  const { page } = session;
+  await chooseModel(page, 'fixture-mini-random-f32');
+  await page.click('#tab-sequences');
+  const ok = 'ACGT'.repeat(250);
+  const file = path.join(outDir, 'genome-by-mistake.fa');
+  fs.writeFileSync(file, `>first\n${ok}\n>chr1\n${'ACGTTGCA\n'.repeat(400_000)}>last\n${ok}\n`);
+  await page.fill('#fasta-text', '');
+  await page.setInputFiles('#fasta-file', file);
+  await page.evaluate(() => document.getElementById('messages').replaceChildren());
+  await page.click('#predict-button');
+  await page.waitForFunction(() => /3200000 bp is longer/.test(document.getElementById('messages').textContent));
+  const names = await page.$$eval('#predictions-table tbody tr', (rows) => rows.map((r) => r.cells[0].textContent));
+  assert.deepEqual(names, ['first', 'last']);
+  await page.setInputFiles('#fasta-file', []);
+  await page.click('#tab-variants');
+});
+
 test('cancel stops a run at once and the page scores again afterwards', async () => {
   const { page } = session;
   await chooseModel(page, 'fixture-mini-random-f32');
