@@ -48,28 +48,8 @@ pub fn run(
         if chunk.len() < batch.max(1) * 4 && records.peek().is_some() {
             continue;
         }
-        let fits: Vec<&SequenceRecord> = chunk.iter().filter(|r| !r.truncated()).collect();
-        let mut results = model
-            .predict_sequences(
-                fits.iter()
-                    .map(|r| (r.name.as_str(), r.sequence.as_slice())),
-                batch,
-            )
-            .into_iter();
-        for rec in &chunk {
-            let result = if rec.truncated() {
-                Err(Error::Sequence {
-                    name: rec.name.clone(),
-                    message: format!(
-                        "{} bp is longer than the model's {window} bp window (cut it to at most {window} bp)",
-                        rec.length
-                    ),
-                })
-            } else {
-                results.next().unwrap_or_else(|| {
-                    Err(Error::Prediction(format!("no result for `{}`", rec.name)))
-                })
-            };
+        let results = model.predict_records(&chunk, batch);
+        for (rec, result) in chunk.iter().zip(results) {
             match result {
                 Ok(probs) => {
                     let cells: Vec<String> = probs.iter().map(|p| p.to_string()).collect();

@@ -174,6 +174,58 @@ impl Model {
         )
     }
 
+    /// Predicts records of a streamed FASTA ([`crate::io::fasta::FastaReader`]),
+    /// one result per record; a record the reader cut (longer than the window)
+    /// is an error giving its full length.
+    pub async fn predict_records_async(
+        &self,
+        records: &[crate::io::fasta::SequenceRecord],
+        batch: usize,
+    ) -> Vec<Result<Vec<f32>>> {
+        let window = self.window();
+        let fits = records.iter().filter(|r| !r.truncated());
+        let mut predicted = self
+            .predict_sequences_async(
+                fits.map(|r| (r.name.as_str(), r.sequence.as_slice())),
+                batch,
+            )
+            .await
+            .into_iter();
+        records
+            .iter()
+            .map(|r| {
+                if r.truncated() {
+                    return Err(crate::Error::Sequence {
+                        name: r.name.clone(),
+                        message: format!(
+                            "{} bp is longer than the model's {window} bp window (cut it to at most {window} bp)",
+                            r.length
+                        ),
+                    });
+                }
+                predicted.next().unwrap_or_else(|| {
+                    Err(crate::Error::Prediction(format!("no result for `{}`", r.name)))
+                })
+            })
+            .collect()
+    }
+
+    /// [`Model::predict_records_async`], blocking.
+    pub fn predict_records(
+        &self,
+        records: &[crate::io::fasta::SequenceRecord],
+        batch: usize,
+    ) -> Vec<Result<Vec<f32>>> {
+        let n = records.len();
+        block_on(async { Ok(self.predict_records_async(records, batch).await) }).unwrap_or_else(
+            |e| {
+                (0..n)
+                    .map(|_| Err(crate::Error::input("predict", &e)))
+                    .collect()
+            },
+        )
+    }
+
     /// [`Model::predict_sequences`], awaiting the backend.
     pub async fn predict_sequences_async<'a, I>(
         &self,

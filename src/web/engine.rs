@@ -165,29 +165,11 @@ impl Engine {
                 if chunk.len() < 64 && records.peek().is_some() {
                     continue;
                 }
-                let fits = chunk.iter().filter(|r| !r.truncated());
-                let mut results = model
-                    .predict_sequences_async(
-                        fits.map(|r| (r.name.as_str(), r.sequence.as_slice())),
-                        16,
-                    )
-                    .await
-                    .into_iter();
-                for r in chunk.drain(..) {
-                    let result = if r.truncated() {
-                        Err(format!(
-                            "sequence `{}`: {} bp is longer than the model's {window} bp window (cut it to at most {window} bp)",
-                            r.name, r.length
-                        ))
-                    } else {
-                        match results.next() {
-                            Some(res) => res.map_err(|e| e.to_string()),
-                            None => Err(format!("sequence `{}`: not predicted", r.name)),
-                        }
-                    };
+                let results = model.predict_records_async(&chunk, 16).await;
+                for (r, result) in chunk.drain(..).zip(results) {
                     rows.push(PredictRow {
                         name: r.name,
-                        error: result.as_ref().err().cloned(),
+                        error: result.as_ref().err().map(|e| e.to_string()),
                         probs: result.ok(),
                     });
                 }
