@@ -113,20 +113,30 @@ pub fn read_scores_tsv<R: BufRead>(
 /// The scored alleles of profile `index` from scoring results, with scores
 /// rounded to f32 as the TSV writes them (so page and CLI rank identically).
 pub fn variants_from_records(records: &[RecordResult], index: usize) -> Vec<ScoredVariant> {
-    records
-        .iter()
-        .flat_map(|r| {
-            r.alleles.iter().filter_map(move |a| {
-                let (rp, ap) = a.probs.as_ref()?;
-                let (x, y) = (*rp.get(index)?, *ap.get(index)?);
-                Some(ScoredVariant {
+    scored_alleles(records, index).map(|(_, _, v)| v).collect()
+}
+
+/// [`variants_from_records`] with where each came from: (record index,
+/// allele index, variant), in input order.
+pub fn scored_alleles(
+    records: &[RecordResult],
+    index: usize,
+) -> impl Iterator<Item = (usize, usize, ScoredVariant)> + '_ {
+    records.iter().enumerate().flat_map(move |(ri, r)| {
+        r.alleles.iter().enumerate().filter_map(move |(ai, a)| {
+            let (rp, ap) = a.probs.as_ref()?;
+            let (x, y) = (*rp.get(index)?, *ap.get(index)?);
+            Some((
+                ri,
+                ai,
+                ScoredVariant {
                     id: r.id.clone(),
                     locus: format!("{}:{}:{}:{}", r.chrom, r.pos, r.reference, a.alt),
                     abs_diff: Score::AbsDiff.value(x, y) as f32 as f64,
                     log_ratio: Some(Score::LogRatio.value(x, y) as f32 as f64),
                     ref_mismatch: a.status == Status::RefMismatch,
-                })
-            })
+                },
+            ))
         })
-        .collect()
+    })
 }

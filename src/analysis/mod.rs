@@ -9,7 +9,9 @@ use serde::Serialize;
 pub mod inputs;
 pub mod stats;
 
-pub use inputs::{exclude_ref_mismatch, read_scores_tsv, variants_from_records, ScoredVariant};
+pub use inputs::{
+    exclude_ref_mismatch, read_scores_tsv, scored_alleles, variants_from_records, ScoredVariant,
+};
 
 use crate::io::annotations::{Annotation, Annotations};
 use stats::{binned_means, fisher_exact, rank_sum, spearman, Bin, SCORE_BINS};

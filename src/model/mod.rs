@@ -165,13 +165,7 @@ impl Model {
     {
         let seqs: Vec<_> = seqs.into_iter().collect();
         let n = seqs.len();
-        block_on(async { Ok(self.predict_sequences_async(seqs, batch).await) }).unwrap_or_else(
-            |e| {
-                (0..n)
-                    .map(|_| Err(crate::Error::input("predict", &e)))
-                    .collect()
-            },
-        )
+        block_on_each(n, self.predict_sequences_async(seqs, batch))
     }
 
     /// Predicts records of a streamed FASTA ([`crate::io::fasta::FastaReader`]),
@@ -217,13 +211,7 @@ impl Model {
         batch: usize,
     ) -> Vec<Result<Vec<f32>>> {
         let n = records.len();
-        block_on(async { Ok(self.predict_records_async(records, batch).await) }).unwrap_or_else(
-            |e| {
-                (0..n)
-                    .map(|_| Err(crate::Error::input("predict", &e)))
-                    .collect()
-            },
-        )
+        block_on_each(n, self.predict_records_async(records, batch))
     }
 
     /// [`Model::predict_sequences`], awaiting the backend.
@@ -282,4 +270,17 @@ impl Model {
             .map(|r| r.unwrap_or_else(|| Err(crate::Error::input("predict", "not predicted"))))
             .collect()
     }
+}
+
+/// Blocks on a future of `n` per-item results; if it cannot complete here
+/// (a WebGPU readback on a synchronous path), each item carries that error.
+fn block_on_each(
+    n: usize,
+    f: impl std::future::Future<Output = Vec<Result<Vec<f32>>>>,
+) -> Vec<Result<Vec<f32>>> {
+    block_on(async { Ok(f.await) }).unwrap_or_else(|e| {
+        (0..n)
+            .map(|_| Err(crate::Error::input("predict", &e)))
+            .collect()
+    })
 }

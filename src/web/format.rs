@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use super::{js_err, to_js};
-use crate::analysis::{rank, variants_from_records};
+use crate::analysis::{rank, scored_alleles};
 use crate::io::annotations::{read_annotations, Annotation, Annotations};
 use crate::output::{TsvWriter, VcfWriter};
 use crate::scoring::{Event, RecordResult, Score};
@@ -148,26 +148,10 @@ pub fn joined_rows(
         Some(text) => read_annotations(text.as_bytes(), "annotations").map_err(js_err)?,
         None => Annotations::new(),
     };
-    let variants = variants_from_records(&input.records, profile_index);
-    // Where each variant came from: the alleles variants_from_records keeps, in its order.
-    let origins: Vec<(usize, usize)> = input
-        .records
-        .iter()
-        .enumerate()
-        .flat_map(|(ri, r)| {
-            r.alleles.iter().enumerate().filter_map(move |(ai, a)| {
-                let (rp, ap) = a.probs.as_ref()?;
-                (profile_index < rp.len() && profile_index < ap.len()).then_some((ri, ai))
-            })
-        })
-        .collect();
-    if origins.len() != variants.len() {
-        return Err(js_err(format!(
-            "internal: {} scored alleles, {} variants",
-            origins.len(),
-            variants.len()
-        )));
-    }
+    let (origins, variants): (Vec<(usize, usize)>, Vec<_>) =
+        scored_alleles(&input.records, profile_index)
+            .map(|(ri, ai, v)| ((ri, ai), v))
+            .unzip();
     let rows: Vec<JoinedRow> = rank(&variants, &ann)
         .into_iter()
         .enumerate()
