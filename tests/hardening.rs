@@ -364,3 +364,30 @@ fn a_zip_bomb_checkpoint_is_refused_in_bounded_memory() {
         "{err}"
     );
 }
+
+#[test]
+fn a_legacy_checkpoint_pickle_that_clones_itself_into_gigabytes_is_refused() {
+    // The legacy layout: magic number, protocol, system info, then the
+    // state dict's pickle; here a BINGET/TUPLE2 chain doubling a string 40
+    // times (2^40 copies for candle's decoder, which clones on every GET).
+    let mut file = vec![
+        0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e,
+    ];
+    file.extend([0x80, 0x02, b'K', 0x03, b'.']); // protocol 1001 stand-in
+    file.extend([0x80, 0x02, b'}', b'.']); // system info
+    file.extend([0x80, 0x02, b'X', 4, 0, 0, 0]);
+    file.extend(b"bomb");
+    file.extend([b'q', 0]);
+    for _ in 0..40 {
+        file.extend([b'h', 0, b'h', 0, 0x86, b'q', 0]);
+    }
+    file.push(b'.');
+    let err =
+        brain_resnet::weights::checkpoint::read_checkpoint(std::io::Cursor::new(file), "bomb.pth")
+            .unwrap_err()
+            .to_string();
+    assert!(
+        err.contains("bomb.pth") && err.contains("builds more than 256 MiB"),
+        "{err}"
+    );
+}

@@ -19,6 +19,8 @@ use std::path::Path;
 
 use candle_core::pickle::{Object, Stack};
 
+use super::pickle_guard::read_bounded_pickle;
+
 use super::{RawTensor, TensorMap};
 use crate::error::{Error, Result};
 
@@ -126,10 +128,14 @@ struct TensorRef {
 }
 
 fn parse_pickle<R: BufRead>(r: &mut R, what: &str, source_name: &str) -> Result<Object> {
-    // candle's decoder may panic on malformed opcodes; user files must not crash us.
+    // candle's decoder trusts lengths and counts in the file: a size-only pass
+    // bounds what it will build, then it decodes the pickle from memory.
+    let bytes = read_bounded_pickle(r)
+        .map_err(|e| Error::input(source_name, format!("the {what} pickle {e}; refusing it")))?;
+    // Kept as a second line of defence: a panic must not crash the caller.
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut stack = Stack::empty();
-        stack.read_loop(r)?;
+        stack.read_loop(&mut bytes.as_slice())?;
         stack.finalize()
     }));
     match parsed {
@@ -395,6 +401,22 @@ fn materialize(t: &TensorRef, key: &str, storage: &[u8], source_name: &str) -> R
     Ok(RawTensor::new(t.shape.clone(), data))
 }
 
+/// How many bytes of each storage its tensors reach: no more is read (a zip
+/// bomb's entry inflates to gigabytes, a legacy file can claim any storage
+/// size; a state dict needs what its shapes say).
+fn storage_reach(refs: &[(String, TensorRef)]) -> HashMap<String, u64> {
+    let mut reach: HashMap<String, usize> = HashMap::new();
+    for (_, t) in refs {
+        let needed = extent(t).map_or(usize::MAX, |(_, b)| b);
+        let r = reach.entry(t.storage_key.clone()).or_default();
+        *r = (*r).max(needed);
+    }
+    reach
+        .into_iter()
+        .map(|(k, v)| (k, v.min(MAX_TENSOR_ELEMENTS * 8) as u64))
+        .collect()
+}
+
 fn read_zip<R: Read + Seek>(reader: R, source_name: &str) -> Result<TensorMap> {
     let mut zip = zip::ZipArchive::new(reader).map_err(|e| {
         Error::input(
@@ -421,18 +443,7 @@ fn read_zip<R: Read + Seek>(reader: R, source_name: &str) -> Result<TensorMap> {
         parse_pickle(&mut BufReader::new(entry), "checkpoint", source_name)?
     };
     let refs = state_dict(top, source_name)?;
-    // Read no more of a storage than its tensors reach (a zip bomb's entry
-    // inflates to gigabytes; a state dict needs what its shapes say).
-    let mut reach: HashMap<&str, usize> = HashMap::new();
-    for (_, t) in &refs {
-        let needed = extent(t).map_or(usize::MAX, |(_, b)| b);
-        let r = reach.entry(t.storage_key.as_str()).or_default();
-        *r = (*r).max(needed);
-    }
-    let reach: HashMap<String, u64> = reach
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.min(MAX_TENSOR_ELEMENTS * 8) as u64))
-        .collect();
+    let reach = storage_reach(&refs);
     let mut storages: HashMap<String, Vec<u8>> = HashMap::new();
     let mut map = TensorMap::new();
     for (key, t) in refs {
@@ -515,8 +526,7 @@ fn read_legacy<R: Read + Seek>(reader: R, source_name: &str) -> Result<TensorMap
             ))
         }
     };
-    let wanted: std::collections::HashSet<&str> =
-        refs.iter().map(|(_, t)| t.storage_key.as_str()).collect();
+    let reach = storage_reach(&refs);
     let mut storages: HashMap<String, Vec<u8>> = HashMap::new();
     for key in keys {
         let Object::Unicode(key) = key else {
@@ -528,7 +538,7 @@ fn read_legacy<R: Read + Seek>(reader: R, source_name: &str) -> Result<TensorMap
         let numel = u64::from_le_bytes(numel) as usize;
         let size = match types.get(&key) {
             Some(Ok(t)) => t.size(),
-            Some(Err(class)) if !wanted.contains(key.as_str()) => match class.as_str() {
+            Some(Err(class)) if !reach.contains_key(&key) => match class.as_str() {
                 // Storages we never convert still have to be skipped over.
                 "ShortStorage" | "HalfStorage" => 2,
                 "CharStorage" | "BoolStorage" => 1,
@@ -549,22 +559,23 @@ fn read_legacy<R: Read + Seek>(reader: R, source_name: &str) -> Result<TensorMap
         let bytes = numel
             .checked_mul(size)
             .ok_or_else(|| Error::input(source_name, format!("storage {key} is too large")))?;
-        if wanted.contains(key.as_str()) {
-            let mut buf = vec![];
-            (&mut r)
-                .take(bytes as u64)
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::input(source_name, e))?;
-            if buf.len() != bytes {
-                return Err(truncated(format!("storage {key}")));
-            }
+        // Keep what the tensors reach, skip the rest of the storage.
+        let keep = reach.get(&key).map_or(0, |&r| r.min(bytes as u64));
+        let mut buf = vec![];
+        (&mut r)
+            .take(keep)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::input(source_name, e))?;
+        let skipped = std::io::copy(
+            &mut (&mut r).take(bytes as u64 - keep),
+            &mut std::io::sink(),
+        )
+        .map_err(|e| Error::input(source_name, e))?;
+        if buf.len() as u64 + skipped != bytes as u64 {
+            return Err(truncated(format!("storage {key}")));
+        }
+        if reach.contains_key(&key) {
             storages.insert(key, buf);
-        } else {
-            let skipped = std::io::copy(&mut (&mut r).take(bytes as u64), &mut std::io::sink())
-                .map_err(|e| Error::input(source_name, e))?;
-            if skipped != bytes as u64 {
-                return Err(truncated(format!("storage {key}")));
-            }
         }
     }
     let mut map = TensorMap::new();

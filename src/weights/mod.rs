@@ -4,6 +4,7 @@
 pub mod checkpoint;
 pub mod fold;
 pub mod format;
+mod pickle_guard;
 pub mod quant;
 pub mod shapes;
 
