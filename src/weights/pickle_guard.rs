@@ -228,7 +228,7 @@ impl<R: BufRead> Guard<'_, R> {
                 let n = self.pop_n(1)?;
                 self.push(n)?
             }
-            0x85 | 0x86 | 0x87 => {
+            0x85..=0x87 => {
                 let n = self.pop_n((op - 0x84) as usize)?;
                 self.push(n)?
             }
