@@ -328,6 +328,23 @@ fn overlong_lines_and_records_are_reported_by_number_and_the_rest_goes_on() {
         err.contains("one-line.bin: line 1: 3145728 bytes before the first `>` header"),
         "{err}"
     );
+
+    // `analyze` reads a scores TSV: the same file is refused by line, in bounded memory.
+    let o = cli(&[
+        "analyze",
+        "--scores",
+        path_str(&no_newline),
+        "--annotations",
+        path_str(&no_newline),
+        "--profile",
+        "x",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("one-line.bin: line 1: 3145728 bytes, longer than the 1 MiB"),
+        "{err}"
+    );
 }
 
 /// The error of reading `tests/data/<name>` as a checkpoint.

@@ -1,7 +1,8 @@
 //! Inputs, one module per format: the user's files are read in place (by
 //! region or streamed, never uploaded): [`fasta`] (sequences), [`vcf`]
 //! (variants), [`genome`] (reference genome by region, contig names),
-//! [`annotations`] (what the user knows about their variants); [`lines`] reads
+//! [`annotations`] (what the user knows about their variants), [`pairs`] (REF/ALT
+//! sequences given directly); [`lines`] reads
 //! their lines with a cap. Results go
 //! out through `crate::output`.
 
@@ -9,4 +10,5 @@ pub mod annotations;
 pub mod fasta;
 pub mod genome;
 pub mod lines;
+pub mod pairs;
 pub mod vcf;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::predict::{predict_windows, ScoreOptions};
 use super::status::Status;
 use crate::error::{Error, Result};
-use crate::io::lines::{read_line_capped, Capped, MAX_LINE_BYTES};
+use crate::io::pairs::{PairLine, PairsReader};
 use crate::model::Model;
 use crate::window::encode_into;
 
@@ -56,78 +56,58 @@ pub fn score_pairs<R: BufRead>(
         windows.clear();
         Ok(())
     };
-    let mut reader = reader;
-    let mut buf = vec![];
-    let mut line_no = 0;
-    loop {
-        let read = read_line_capped(&mut reader, &mut buf, MAX_LINE_BYTES)
-            .map_err(|e| Error::input(source_name, format!("after line {line_no}: {e}")))?;
-        line_no += 1;
-        let too_long = match read {
-            None => break,
-            Some(Capped::Line) => None,
-            Some(Capped::TooLong(bytes)) => Some(bytes),
-        };
-        if let Some(bytes) = too_long {
-            count += 1;
-            pending.push(PairResult {
-                line: line_no,
-                name: String::new(),
-                status: Status::InvalidRecord,
-                message: Some(format!(
-                    "line {line_no}: {bytes} bytes, longer than the {} MiB a line may have: skipped",
-                    MAX_LINE_BYTES >> 20
-                )),
-                probs: None,
-            });
-            continue;
-        }
-        let line = String::from_utf8_lossy(&buf);
-        let line = line.as_ref();
-        if line.trim().is_empty()
-            || line.starts_with('#')
-            || (line_no == 1 && line.starts_with("name\t"))
-        {
-            continue;
-        }
+    for item in PairsReader::new(reader, source_name) {
         count += 1;
-        let cols: Vec<&str> = line.split('\t').collect();
-        let mut result = PairResult {
-            line: line_no,
-            name: cols[0].to_string(),
-            status: Status::Ok,
-            message: None,
-            probs: None,
-        };
-        if cols.len() < 3 {
-            result.status = Status::InvalidRecord;
-            result.message = Some(format!(
-                "line {line_no}: {} columns, need 3 (name, ref_sequence, alt_sequence)",
-                cols.len()
-            ));
-        } else {
-            let start = windows.len();
-            windows.resize(start + 2 * per, 0.0);
-            let enc = encode_into(
-                cols[0],
-                cols[1].as_bytes(),
-                model.window(),
-                &mut windows[start..start + per],
-            )
-            .and_then(|_| {
-                encode_into(
-                    cols[0],
-                    cols[2].as_bytes(),
+        let result = match item? {
+            PairLine::Invalid {
+                line,
+                name,
+                message,
+            } => PairResult {
+                line,
+                name,
+                status: Status::InvalidRecord,
+                message: Some(message),
+                probs: None,
+            },
+            PairLine::Pair {
+                line,
+                name,
+                reference,
+                alternate,
+            } => {
+                let start = windows.len();
+                windows.resize(start + 2 * per, 0.0);
+                let enc = encode_into(
+                    &name,
+                    &reference,
                     model.window(),
-                    &mut windows[start + per..],
+                    &mut windows[start..start + per],
                 )
-            });
-            if let Err(e) = enc {
-                windows.truncate(start);
-                result.status = Status::InvalidSequence;
-                result.message = Some(format!("line {line_no}: {e}"));
+                .and_then(|_| {
+                    encode_into(
+                        &name,
+                        &alternate,
+                        model.window(),
+                        &mut windows[start + per..],
+                    )
+                });
+                let (status, message) = match enc {
+                    Ok(()) => (Status::Ok, None),
+                    Err(e) => {
+                        windows.truncate(start);
+                        (Status::InvalidSequence, Some(format!("line {line}: {e}")))
+                    }
+                };
+                PairResult {
+                    line,
+                    name,
+                    status,
+                    message,
+                    probs: None,
+                }
             }
-        }
+        };
         pending.push(result);
         if windows.len() / per >= opts.batch.max(1) * 4 {
             flush(&mut pending, &mut windows, sink)?;
