@@ -4,7 +4,7 @@
 use std::io::BufRead;
 
 use crate::error::{Error, Result};
-use crate::io::lines::{read_line_capped, Capped, MAX_LINE_BYTES};
+use crate::io::lines::TableLines;
 use crate::scoring::{RecordResult, Score, Status};
 
 /// One scored allele of the chosen profile, from a `score` TSV.
@@ -33,29 +33,9 @@ pub fn read_scores_tsv<R: BufRead>(
     profile: &str,
     source_name: &str,
 ) -> Result<Vec<ScoredVariant>> {
-    let mut reader = reader;
-    let mut buf = vec![];
-    let mut line_no = 0usize;
-    // Lines are read with a cap: a file that is not a scores TSV (one long
-    // line, no newline) ends with an error in bounded memory.
-    let mut next_line = |buf: &mut Vec<u8>| -> Result<Option<String>> {
-        line_no += 1;
-        match read_line_capped(&mut reader, buf, MAX_LINE_BYTES)
-            .map_err(|e| Error::input(source_name, format!("line {line_no}: {e}")))?
-        {
-            None => Ok(None),
-            Some(Capped::Line) => Ok(Some(String::from_utf8_lossy(buf).into_owned())),
-            Some(Capped::TooLong(bytes)) => Err(Error::input(
-                source_name,
-                format!(
-                    "line {line_no}: {bytes} bytes, longer than the {} MiB a line may have (is this a `brain-resnet score` TSV?)",
-                    MAX_LINE_BYTES >> 20
-                ),
-            )),
-        }
-    };
-    let header: Vec<String> = match next_line(&mut buf)? {
-        Some(h) => h.split('\t').map(String::from).collect(),
+    let mut lines = TableLines::new(reader, source_name);
+    let header: Vec<String> = match lines.next().transpose()? {
+        Some((_, h)) => h.split('\t').map(String::from).collect(),
         None => return Err(Error::input(source_name, "empty file")),
     };
     let col = |name: &str| header.iter().position(|h| h == name);
@@ -91,9 +71,8 @@ pub fn read_scores_tsv<R: BufRead>(
     })?;
     let lr = col(&format!("log_ratio:{profile}"));
     let mut out = vec![];
-    let mut line_no = 1; // the header's
-    while let Some(line) = next_line(&mut buf)? {
-        line_no += 1;
+    for item in lines {
+        let (line_no, line) = item?;
         if line.is_empty() {
             continue;
         }

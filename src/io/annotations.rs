@@ -6,6 +6,7 @@ use std::io::BufRead;
 
 use serde::Serialize;
 
+use super::lines::TableLines;
 use crate::error::{Error, Result};
 
 /// What the user knows about a variant; every field optional.
@@ -39,14 +40,13 @@ pub type Annotations = HashMap<String, Annotation>;
 /// Empty cells and `.`/`NA` are missing values; other non-numbers are errors
 /// naming the line and column.
 pub fn read_annotations<R: BufRead>(reader: R, source_name: &str) -> Result<Annotations> {
-    let mut lines = reader.lines().enumerate();
-    let header: Vec<String> = match lines.next() {
-        Some((_, Ok(h))) => h
+    let mut lines = TableLines::new(reader, source_name);
+    let header: Vec<String> = match lines.next().transpose()? {
+        Some((_, h)) => h
             .trim_end_matches('\r')
             .split('\t')
             .map(|s| s.trim().to_string())
             .collect(),
-        Some((_, Err(e))) => return Err(Error::input(source_name, e)),
         None => {
             return Err(Error::input(
                 source_name,
@@ -82,8 +82,8 @@ pub fn read_annotations<R: BufRead>(reader: R, source_name: &str) -> Result<Anno
         ));
     }
     let mut out = Annotations::new();
-    for (i, line) in lines {
-        let line = line.map_err(|e| Error::input(source_name, e))?;
+    for item in lines {
+        let (line_no, line) = item?;
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
@@ -100,7 +100,7 @@ pub fn read_annotations<R: BufRead>(reader: R, source_name: &str) -> Result<Anno
                 Some(v) => v.parse::<f64>().map(Some).map_err(|_| {
                     Error::input(
                         source_name,
-                        format!("line {}: {name} `{v}` is not a number", i + 1),
+                        format!("line {}: {name} `{v}` is not a number", line_no),
                     )
                 }),
             }
@@ -111,7 +111,7 @@ pub fn read_annotations<R: BufRead>(reader: R, source_name: &str) -> Result<Anno
             Some(v) => {
                 return Err(Error::input(
                     source_name,
-                    format!("line {}: label `{v}` is not 0 or 1", i + 1),
+                    format!("line {}: label `{v}` is not 0 or 1", line_no),
                 ))
             }
         };
@@ -131,7 +131,12 @@ pub fn read_annotations<R: BufRead>(reader: R, source_name: &str) -> Result<Anno
                     let get = |k: usize| cells.get(k).copied().unwrap_or("");
                     format!("{}:{}:{}:{}", get(c), get(p), get(r), get(al))
                 }
-                _ => return Err(Error::input(source_name, format!("line {}: no id", i + 1))),
+                _ => {
+                    return Err(Error::input(
+                        source_name,
+                        format!("line {}: no id", line_no),
+                    ))
+                }
             },
         };
         out.insert(key, a);

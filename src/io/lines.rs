@@ -65,6 +65,54 @@ pub fn read_line_capped<R: BufRead>(
     Ok(Some(Capped::Line))
 }
 
+/// The lines of a small table the user gives (annotations, a scores TSV),
+/// numbered from 1, each read with [`MAX_LINE_BYTES`]: a longer line, or an
+/// I/O error, is an error naming the file and the line (such a file is not
+/// the table asked for), in bounded memory.
+pub struct TableLines<R> {
+    inner: R,
+    source_name: String,
+    line: usize,
+    buf: Vec<u8>,
+    failed: bool,
+}
+
+impl<R: BufRead> TableLines<R> {
+    pub fn new(inner: R, source_name: &str) -> Self {
+        TableLines {
+            inner,
+            source_name: source_name.to_string(),
+            line: 0,
+            buf: vec![],
+            failed: false,
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for TableLines<R> {
+    type Item = crate::Result<(usize, String)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        self.line += 1;
+        let line = self.line;
+        let error = |message: String| crate::Error::input(&self.source_name, message);
+        let item = match read_line_capped(&mut self.inner, &mut self.buf, MAX_LINE_BYTES) {
+            Ok(None) => return None,
+            Ok(Some(Capped::Line)) => Ok((line, String::from_utf8_lossy(&self.buf).into_owned())),
+            Ok(Some(Capped::TooLong(bytes))) => Err(error(format!(
+                "line {line}: {bytes} bytes, longer than the {} MiB a line may have",
+                MAX_LINE_BYTES >> 20
+            ))),
+            Err(e) => Err(error(format!("line {line}: {e}"))),
+        };
+        self.failed = item.is_err();
+        Some(item)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +160,26 @@ mod tests {
             buf.capacity()
         );
         assert_eq!(read_line_capped(&mut r, &mut buf, 8).unwrap(), None);
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    #[test]
+    fn table_lines_are_numbered_and_an_overlong_one_ends_the_table_with_its_number() {
+        let mut text = b"h\r\na\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 10));
+        text.extend(b"\nnever read\n");
+        let items: Vec<_> = TableLines::new(&text[..], "t.tsv").collect();
+        assert_eq!(items.len(), 3, "stops after the error");
+        assert_eq!(items[0].as_ref().unwrap(), &(1, "h".to_string()));
+        assert_eq!(items[1].as_ref().unwrap(), &(2, "a".to_string()));
+        let e = items[2].as_ref().unwrap_err().to_string();
+        assert!(
+            e.contains("t.tsv") && e.contains("line 3: 1048587 bytes, longer than the 1 MiB"),
+            "{e}"
+        );
     }
 }
