@@ -123,6 +123,7 @@ function showRun(run) {
   const counts = Object.entries(s.by_status).map(([k, v]) => `${k} ${v}`).join(', ');
   $('summary').textContent = `Scored ${s.scored} of ${s.alleles} alleles from ${s.records} records in ${run.seconds.toFixed(1)} s on ${s.backend} (${counts}).`;
   showBackend();
+  for (const note of s.notes ?? []) message(note, 'warn');
   for (const [vcf, genome] of s.aliases) message(`VCF contig ${vcf} was read as genome contig ${genome}.`, 'warn');
   if (s.unknown_contigs.length) {
     message(`These VCF contigs are not in the genome: ${s.unknown_contigs.join(', ')}. Is the genome the build the VCF was called on (${state.br.manifest.genome_build} for this model)?`, s.scored ? 'warn' : 'error');

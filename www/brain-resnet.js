@@ -85,16 +85,23 @@ class EngineWorker {
     this.next = 1;
     this.worker.onmessage = (e) => {
       const { id, type } = e.data;
+      if (type === 'crash') { this.#crashed(e.data.message); return; }
       const p = this.pending.get(id);
       if (!p) return;
       if (type === 'batch') { p.onBatch?.(e.data.batch); return; }
       this.pending.delete(id);
-      if (type === 'error') p.reject(new Error(e.data.message)); else p.resolve(e.data);
+      if (type === 'error') p.reject(new Error(e.data.message));
+      else p.resolve(e.data);
     };
-    this.worker.onerror = (e) => {
-      for (const p of this.pending.values()) p.reject(new Error(`worker failed: ${e.message}`));
-      this.pending.clear();
-    };
+    this.worker.onerror = (e) => this.#crashed(e.message ?? 'the worker failed');
+  }
+  /** The instance aborted: every call fails with an error marked `crashed`; the pool replaces the worker. */
+  #crashed(message) {
+    this.dead = true;
+    const error = Object.assign(new Error(`the WebAssembly core stopped: ${message}`), { crashed: true });
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+    this.worker.terminate();
   }
   call(type, payload = {}, onBatch = null) {
     const id = this.next++;
@@ -231,6 +238,17 @@ export class BrainResNet {
 
   async #ensurePool() {
     if (this.pool.length === 0) await this.#startPool();
+    // A worker whose instance aborted is replaced before the next call.
+    for (let k = 0; k < this.pool.length; k++) if (this.pool[k].dead) await this.#replaceWorker(k);
+  }
+
+  /** A fresh worker in place of pool[k], the model loaded (and on the GPU if the pool is). */
+  async #replaceWorker(k) {
+    this.pool[k].terminate('replaced');
+    const w = new EngineWorker();
+    this.pool[k] = w;
+    await w.call('load', { manifest: this.manifestText, weights: this.weights.slice(0), sha256: this.sha256 });
+    if (this.gpu) await w.call('gpu', { weights: this.weights.slice(0), sha256: this.sha256, adapter: this.gpu.adapter });
   }
 
   /** Stops whatever runs now; the next call starts fresh workers. */
@@ -265,7 +283,7 @@ export class BrainResNet {
    * onProgress({done, fraction, perSecond, secondsLeft}) is called as batches come.
    * Resolves to {events (headers and records, in input order), summary}.
    */
-  async scoreVcf({ vcf, fasta, fai, gzi }, { rcMean = false, onProgress } = {}) {
+  async scoreVcf({ vcf, fasta, fai, gzi }, { rcMean = false, onProgress, testPanicAtLine = null, testPanicAlways = false } = {}) {
     if (!vcf) throw new Error('choose a VCF file');
     if (!fasta) throw new Error('choose the genome FASTA (.fa or bgzip .fa.gz)');
     if (!fai) throw new Error(`choose the FASTA index ${fasta.name}.fai beside the genome`);
@@ -275,22 +293,58 @@ export class BrainResNet {
     const n = this.pool.length;
     const shardFraction = new Array(n).fill(0);
     const records = [];
+    const seen = new Set(); // record lines delivered (a rescored shard repeats its earlier ones)
+    const lastLine = new Array(n).fill(0);
+    const notes = [];
     let headers = [];
     let done = 0;
-    const runs = this.pool.map((w, k) => w.call('score', {
-      vcf, fasta, fai, gzi: gzi ?? null,
-      options: { rc_mean: rcMean, shard: k, shards: n },
-    }, (batch) => {
+    const onBatch = (k) => (batch) => {
       for (const ev of batch.events) {
-        if (ev.Header !== undefined) { if (k === 0) headers.push(ev.Header); } else { records.push(ev.Record); done += ev.Record.alleles.length; }
+        if (ev.Header !== undefined) {
+          if (k === 0) headers.push(ev.Header);
+        } else if (!seen.has(ev.Record.line)) {
+          seen.add(ev.Record.line);
+          records.push(ev.Record);
+          done += ev.Record.alleles.length;
+          lastLine[k] = Math.max(lastLine[k], ev.Record.line);
+        }
       }
       shardFraction[k] = batch.bytes_total ? batch.bytes_read / batch.bytes_total : 1;
       const fraction = Math.min(...shardFraction);
       const secs = (performance.now() - started) / 1000;
       const perSecond = done / Math.max(secs, 1e-3);
       onProgress?.({ done, fraction, perSecond, secondsLeft: fraction > 0 ? secs * (1 - fraction) / fraction : null });
-    }));
-    const results = await Promise.all(runs);
+    };
+    // A shard whose worker crashes (a panic in the core) is rescored once by a fresh
+    // worker, its records already delivered kept; a second crash fails the run, saying where.
+    const runShard = async (k) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (k === 0) headers = [];
+          const panicAt = attempt === 0 || testPanicAlways ? testPanicAtLine : null;
+          return await this.pool[k].call('score', {
+            vcf, fasta, fai, gzi: gzi ?? null,
+            options: { rc_mean: rcMean, shard: k, shards: n, test_panic_at_line: panicAt },
+          }, onBatch(k));
+        } catch (e) {
+          if (!e.crashed) throw e;
+          const after = lastLine[k] ? `after line ${lastLine[k]} of ${vcf.name}` : `before its first record of ${vcf.name}`;
+          if (attempt >= 1) {
+            throw new Error(`${e.message}: it stopped twice on the same records (${after}), so this run cannot finish; `
+              + 'the records before that point were scored. Please report it with the VCF lines that follow.');
+          }
+          notes.push(`A worker stopped ${after} (${e.message}); a new worker rescored its records.`);
+          await this.#replaceWorker(k);
+        }
+      }
+    };
+    let results;
+    try {
+      results = await Promise.all(this.pool.map((w, k) => runShard(k)));
+    } catch (e) {
+      this.cancel(); // the other shards' workers stop too; the next call starts fresh ones
+      throw e;
+    }
     records.sort((a, b) => a.line - b.line);
     const summary = mergeSummaries(results.map((r) => r.summary));
     if (this.gpu && results[0].summary.backend && !results[0].summary.backend.startsWith('GPU')) {
@@ -300,6 +354,7 @@ export class BrainResNet {
       this.backend = { kind: 'cpu', text: results[0].summary.backend };
     }
     summary.backend = this.backend.text;
+    summary.notes = notes;
     const events = [...headers.map((h) => ({ Header: h })), ...records.map((r) => ({ Record: r }))];
     return { events, records, summary, seconds: (performance.now() - started) / 1000 };
   }

@@ -1,7 +1,9 @@
 // One Web Worker = one model instance (WebAssembly). Requests come as
-// {id, type, ...}; answers go back as {id, type: 'result' | 'error' | 'batch', ...}.
+// {id, type, ...}; answers go back as {id, type: 'result' | 'error' | 'batch' | 'crash', ...}.
+// 'crash': the WebAssembly instance aborted (a panic in the core); this worker is
+// finished and the page replaces it.
 // User files arrive as File objects and are read here, by slices (FileReaderSync).
-import init, { Engine, format_results, joined_rows, parse_annotations } from './pkg/brain_resnet.js';
+import init, { Engine, format_results, joined_rows, last_panic, parse_annotations } from './pkg/brain_resnet.js';
 
 let engine = null;
 const ready = init();
@@ -60,6 +62,25 @@ self.onmessage = async (event) => {
         throw new Error(`unknown request ${m.type}`);
     }
   } catch (e) {
-    reply(m.id, 'error', { message: String(e?.message ?? e) });
+    if (e instanceof WebAssembly.RuntimeError) crashed(e);
+    else reply(m.id, 'error', { message: String(e?.message ?? e) });
   }
 };
+
+// A panic in the core aborts the instance: inside a call it throws a RuntimeError, inside
+// a running future (a scoring run) it is uncaught. Either way the page hears of it once,
+// with the panic's message, and replaces this worker.
+let reported = false;
+function crashed(error) {
+  if (reported) return;
+  reported = true;
+  let panic = null;
+  try { panic = last_panic(); } catch { /* the instance may be unusable */ }
+  postMessage({ id: null, type: 'crash', message: (panic ?? String(error?.message ?? error)).replace(/\s*\n\s*/g, ' ') });
+}
+self.addEventListener('error', (e) => {
+  if (e.error instanceof WebAssembly.RuntimeError) { crashed(e.error); e.preventDefault(); }
+});
+self.addEventListener('unhandledrejection', (e) => {
+  if (e.reason instanceof WebAssembly.RuntimeError) { crashed(e.reason); e.preventDefault(); }
+});

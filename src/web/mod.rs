@@ -13,11 +13,27 @@ mod scoring;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+thread_local! {
+    /// The message of the panic that stopped this instance, if one did.
+    static LAST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 #[wasm_bindgen(start)]
 pub fn start() {
+    // A panic aborts the WebAssembly instance (a `RuntimeError` in the
+    // worker): keep its message for the page, which replaces the worker.
     std::panic::set_hook(Box::new(|info| {
-        web_sys::console::error_1(&format!("brain-resnet: {info}").into());
+        let message = format!("{info}");
+        web_sys::console::error_1(&format!("brain-resnet: {message}").into());
+        LAST_PANIC.with(|p| *p.borrow_mut() = Some(message));
     }));
+}
+
+/// The message of the panic that aborted this instance (`undefined` if none):
+/// the worker reads it after a `WebAssembly.RuntimeError` to say what failed.
+#[wasm_bindgen]
+pub fn last_panic() -> Option<String> {
+    LAST_PANIC.with(|p| p.borrow().clone())
 }
 
 /// Plain JS objects and arrays (maps as objects), as the page expects.

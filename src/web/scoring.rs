@@ -25,6 +25,11 @@ struct ScoreArgs {
     shards: usize,
     #[serde(default = "batch")]
     batch: usize,
+    /// A test hook: panic when the record at this line is produced, before
+    /// its batch is posted, as a bug in the core would (the browser tests of
+    /// the page's recovery use it; the page never sets it otherwise).
+    #[serde(default)]
+    test_panic_at_line: Option<usize>,
 }
 
 fn one() -> usize {
@@ -102,6 +107,11 @@ impl Engine {
             let mut scorer = VariantScorer::new(&model, genome, opts);
             let outcome = scorer
                 .run_async(items, &mut |event| {
+                    if let (Event::Record(r), Some(line)) = (&event, args.test_panic_at_line) {
+                        if r.line == line {
+                            panic!("test hook: a panic while scoring line {line}");
+                        }
+                    }
                     batch.push(event);
                     if batch.len() >= EVENTS_PER_MESSAGE {
                         send(&mut batch)?;

@@ -196,6 +196,43 @@ test('cancel stops a run at once and the page scores again afterwards', async ()
   assert.match(await page.textContent('#summary'), /Scored 3000 of 3000 alleles/);
 });
 
+test('a panic in a worker is reported, the worker replaced and its records rescored; a panic at every try fails the run saying where', async () => {
+  const { page } = session;
+  await chooseModel(page, 'fixture-mini-random-f32');
+  await page.setInputFiles('#vcf-input', path.join(fixtures, 'variants.vcf'));
+  await page.setInputFiles('#genome-input', ['genome.fa.gz', 'genome.fa.gz.fai', 'genome.fa.gz.gzi'].map((f) => path.join(fixtures, 'genome', f)));
+  const line = fs.readFileSync(path.join(fixtures, 'variants.vcf'), 'utf8').split('\n').findIndex((l) => l.startsWith('chr1\t5001')) + 1;
+  assert.ok(line > 0);
+  const out = await page.evaluate(async (line) => {
+    const br = window.brainResNet.br;
+    const genome = [...document.getElementById('genome-input').files];
+    const files = {
+      vcf: document.getElementById('vcf-input').files[0],
+      fasta: genome.find((f) => f.name.endsWith('.gz')),
+      fai: genome.find((f) => f.name.endsWith('.fai')),
+      gzi: genome.find((f) => f.name.endsWith('.gzi')),
+    };
+    const plain = await br.scoreVcf(files);
+    const once = await br.scoreVcf(files, { testPanicAtLine: line });
+    let failure = null;
+    try { await br.scoreVcf(files, { testPanicAtLine: line, testPanicAlways: true }); } catch (e) { failure = e.message; }
+    const after = await br.scoreVcf(files);
+    return {
+      plain: JSON.stringify(plain.records), once: JSON.stringify(once.records), after: JSON.stringify(after.records),
+      onceNotes: once.summary.notes, plainNotes: plain.summary.notes, onceCount: once.summary.records, plainCount: plain.summary.records,
+      failure, workers: br.size,
+    };
+  }, line);
+  assert.deepEqual(out.plainNotes, []);
+  assert.equal(out.onceNotes.length, 1, JSON.stringify(out.onceNotes));
+  assert.match(out.onceNotes[0], new RegExp(`A worker stopped .*variants\\.vcf \\(the WebAssembly core stopped: .*test hook: a panic while scoring line ${line}.*\\); a new worker rescored its records\\.`));
+  assert.equal(out.once, out.plain, 'the rescored run has every record, with the same numbers');
+  assert.equal(out.onceCount, out.plainCount);
+  assert.match(out.failure ?? '', new RegExp(`test hook: a panic while scoring line ${line}.*stopped twice on the same records .*variants\\.vcf\\), so this run cannot finish`));
+  assert.equal(out.after, out.plain, 'the page scores again after a failed run');
+  assert.ok(out.workers >= 1);
+});
+
 test('a second visit takes the weights from the browser cache, not the network', async () => {
   const { page, seen } = session;
   const before = seen.filter((r) => r.url.endsWith('weights.safetensors')).length;
