@@ -294,6 +294,7 @@ function wire() {
     if (state.annotations) $('chosen-files').textContent += ` · annotations: ${f.name}`;
   };
   $('analysis-run').onclick = () => analyses();
+  $('analysis-exclude-mismatch').onchange = () => analyses();
   $('analysis-profile').onchange = () => analyses();
   $('track-profile').onchange = () => showTrack();
   $('download-bedgraph').onclick = () => {
@@ -342,17 +343,21 @@ async function analyses() {
   }
   const profile = $('analysis-profile').value || labels[0];
   const topInput = Number($('analysis-top').value);
+  const excludeRefMismatch = $('analysis-exclude-mismatch').checked;
   try {
     let analysis = { profiles: [] };
     if (state.annotations) {
-      analysis = await state.br.analyzeAll(state.run.records, state.annotations.text, topInput > 0 ? topInput : null);
+      analysis = await state.br.analyzeAll(state.run.records, state.annotations.text, topInput > 0 ? topInput : null, { excludeRefMismatch });
     }
     const current = analysis.profiles.find((p) => p.profile === profile);
     const scored = state.run.summary.scored;
     const top = current?.top ?? (topInput > 0 ? topInput : Math.max(1, Math.ceil(scored / 10)));
     $('analysis-json').textContent = current ? JSON.stringify(current, null, 1) : 'Choose an annotations TSV (with the VCF) to run the analyses; the heatmap needs none.';
     // Ranked and joined with the annotations by the Rust core, as the analyses see them.
-    const rows = await state.br.joinedRows(state.run.records, state.annotations?.text ?? null, labels.indexOf(profile));
+    const rows = await state.br.joinedRows(state.run.records, state.annotations?.text ?? null, labels.indexOf(profile), { excludeRefMismatch });
+    const mismatched = state.run.summary.by_status.ref_mismatch ?? 0;
+    $('analysis-counts').textContent = `${rows.length} scored alleles ranked; ${mismatched} with status ref_mismatch (REF differs from the genome) ${
+      excludeRefMismatch ? 'left out' : 'included'}.`;
     $('analysis-section').hidden = false;
     drawAnalyses($('figures'), { rows, records: state.run.records, analysis, labels, profile, top });
     $('analysis-section').dataset.ready = 'true';

@@ -367,11 +367,13 @@ export class BrainResNet {
 
   /**
    * The paper's analyses for every profile (the Rust core's, as `brain-resnet analyze`):
-   * {profiles: [{profile, top, enrichment?, direction?, constraint?, selection?}]}.
+   * {profiles: [{profile, top, variants, ref_mismatch, ref_mismatch_excluded, enrichment?, direction?,
+   * constraint?, selection?}]}. `ref_mismatch` alleles are analysed (and counted) unless
+   * excludeRefMismatch, as `brain-resnet analyze [--exclude-ref-mismatch]`.
    */
-  async analyzeAll(records, annotationsText, top = null) {
+  async analyzeAll(records, annotationsText, top = null, { excludeRefMismatch = false } = {}) {
     await this.#ensurePool();
-    return (await this.pool[0].call('analyze', { records, annotations: annotationsText, top })).analysis;
+    return (await this.pool[0].call('analyze', { records, annotations: annotationsText, top, excludeRefMismatch })).analysis;
   }
 
   /**
@@ -392,9 +394,9 @@ export class BrainResNet {
    *   ann: {label, ref_reads, alt_reads, gerp, maf, p_value, pip} | null}];
    * `record` and `allele` index `records` and its `alleles`.
    */
-  async joinedRows(records, annotationsText, profileIndex) {
+  async joinedRows(records, annotationsText, profileIndex, { excludeRefMismatch = false } = {}) {
     await this.#ensurePool();
-    return (await this.pool[0].call('rows', { records, annotations: annotationsText ?? null, profile: profileIndex })).rows;
+    return (await this.pool[0].call('rows', { records, annotations: annotationsText ?? null, profile: profileIndex, excludeRefMismatch })).rows;
   }
 
   /**

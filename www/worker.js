@@ -41,10 +41,10 @@ self.onmessage = async (event) => {
         break;
       }
       case 'analyze':
-        reply(m.id, 'result', { analysis: engine.analyze_all({ records: m.records }, m.annotations, m.top ?? undefined) });
+        reply(m.id, 'result', { analysis: engine.analyze_all({ records: m.records }, m.annotations, m.top ?? undefined, Boolean(m.excludeRefMismatch)) });
         break;
       case 'rows':
-        reply(m.id, 'result', { rows: joined_rows({ records: m.records }, m.annotations ?? undefined, m.profile) });
+        reply(m.id, 'result', { rows: joined_rows({ records: m.records }, m.annotations ?? undefined, m.profile, Boolean(m.excludeRefMismatch)) });
         break;
       case 'annotations':
         reply(m.id, 'result', { annotations: parse_annotations(m.text, m.name) });

@@ -136,12 +136,14 @@ struct JoinedRow<'a> {
 /// descending, ties in input order). `records` is `{records}` as for
 /// `Engine.analyze_all`. Returns `[{rank, record, allele, id, chrom, pos, alt,
 /// locus, abs_diff, log_ratio, imbalance, ann: {label, ref_reads, alt_reads,
-/// gerp, maf, p_value, pip} | null}]`.
+/// gerp, maf, p_value, pip} | null}]`; without the `ref_mismatch` alleles
+/// when `exclude_ref_mismatch`, as the analyses then leave them out.
 #[wasm_bindgen]
 pub fn joined_rows(
     records: JsValue,
     annotations_tsv: Option<String>,
     profile_index: usize,
+    exclude_ref_mismatch: Option<bool>,
 ) -> Result<JsValue, JsError> {
     let input: RecordsIn = serde_wasm_bindgen::from_value(records).map_err(js_err)?;
     let ann = match annotations_tsv {
@@ -150,6 +152,7 @@ pub fn joined_rows(
     };
     let (origins, variants): (Vec<(usize, usize)>, Vec<_>) =
         scored_alleles(&input.records, profile_index)
+            .filter(|(_, _, v)| !(exclude_ref_mismatch.unwrap_or(false) && v.ref_mismatch))
             .map(|(ri, ai, v)| ((ri, ai), v))
             .unzip();
     let rows: Vec<JoinedRow> = rank(&variants, &ann)

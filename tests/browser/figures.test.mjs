@@ -69,6 +69,26 @@ test('the page\'s analyses equal brain-resnet analyze on the same inputs', async
     close(ours.constraint.u, theirs.constraint.u, 'U');
     ours.selection.forEach((b, i) => { assert.equal(b.n, theirs.selection[i].n); });
   }
+  // The fixture has one ref_mismatch allele: included and counted by default, left out on request.
+  const profile = 'Glut';
+  await page.selectOption('#analysis-profile', profile);
+  await page.waitForFunction((p) => document.getElementById('analysis-json').textContent.includes(`"profile": "${p}"`), profile);
+  const included = JSON.parse(await page.textContent('#analysis-json'));
+  assert.equal(included.ref_mismatch, 1);
+  assert.equal(included.ref_mismatch_excluded, 0);
+  assert.match(await page.textContent('#analysis-counts'), /1 with status ref_mismatch \(REF differs from the genome\) included/);
+  await page.check('#analysis-exclude-mismatch');
+  await page.waitForFunction(() => document.getElementById('analysis-json').textContent.includes('"ref_mismatch_excluded": 1'));
+  const ours = JSON.parse(await page.textContent('#analysis-json'));
+  const theirs = JSON.parse(execFileSync(cli, ['analyze', '--scores', scores, '--annotations', annotations, '--profile', profile, '--exclude-ref-mismatch'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  assert.equal(ours.variants, theirs.variants);
+  assert.equal(ours.variants, included.variants - 1);
+  assert.equal(ours.enrichment.hits, theirs.enrichment.hits);
+  assert.ok(Math.abs(ours.direction.spearman_rho - theirs.direction.spearman_rho) <= 1e-6);
+  assert.match(await page.textContent('#analysis-counts'), /left out/);
+  await page.locator('#analysis-section .controls').screenshot({ path: path.join(outDir, 'analysis-controls.png') });
+  await page.uncheck('#analysis-exclude-mismatch');
+  await page.waitForFunction(() => document.getElementById('analysis-json').textContent.includes('"ref_mismatch_excluded": 0'));
 });
 
 test('the allelic-effect track equals differences of plain predictions', async () => {
