@@ -73,6 +73,60 @@ fn zero_pool_kernel_or_width_in_model_json_is_refused_by_name() {
     assert!(err.contains("0 channels"), "{err}");
 }
 
+/// Found by the property test of model.json: a huge kernel overflowed the
+/// padding arithmetic, huge widths the multiply-add count (a panic, an abort
+/// in the page). Every number is bounded before any shape is computed.
+#[test]
+fn huge_numbers_in_model_json_are_refused_by_name_before_any_shape_arithmetic() {
+    for (path, value, want) in [
+        (
+            &["architecture", "meta", "kernel"][..],
+            u64::MAX,
+            "`meta.kernel` is 18446744073709551615, more than the 1024",
+        ),
+        (
+            &["architecture", "resnet", "kernel"][..],
+            (1u64 << 40) + 1,
+            "`resnet.kernel` is 1099511627777",
+        ),
+        (
+            &["architecture", "meta", "pool"][..],
+            5000,
+            "`meta.pool` is 5000, more than the 1000",
+        ),
+        (
+            &["architecture", "resnet", "stem"][..],
+            1 << 15,
+            "`resnet.stem` is 32768, more than the 16384",
+        ),
+    ] {
+        let model = mini_model();
+        edit_manifest(model.path(), |m| {
+            let mut v = &mut *m;
+            for k in path {
+                v = &mut v[*k];
+            }
+            *v = value.into();
+        });
+        let err = read_model_dir(model.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("model.json") && err.contains(want),
+            "{path:?}: {err}"
+        );
+    }
+    // Widths each within bounds whose product is not: a 16384 x (16384 x 13) linear layer.
+    let model = mini_model();
+    edit_manifest(model.path(), |m| {
+        m["architecture"]["meta"]["channels"][2] = 16384.into();
+        m["architecture"]["meta"]["hidden"] = 16384.into();
+    });
+    let err = read_model_dir(model.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("model.json") && err.contains("of shape [16384, 212992] is too large"),
+        "{err}"
+    );
+}
+
 /// The GPU's conv kernel stages 16 extra inputs per tile: a wider kernel
 /// would read past them and return undefined values. Refused at plan time.
 #[cfg(feature = "gpu")]

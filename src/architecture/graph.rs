@@ -276,13 +276,13 @@ impl Graph {
                     let LayerKind::Conv { in_ch, kernel, .. } = self.layers[*layer].kind else {
                         return 0;
                     };
-                    (in_ch * kernel * self.values[*output].size()) as u64
+                    in_ch as u64 * kernel as u64 * self.values[*output].size() as u64
                 }
                 Op::Linear { layer, .. } => {
                     let LayerKind::Linear { inputs, outputs } = self.layers[*layer].kind else {
                         return 0;
                     };
-                    (inputs * outputs) as u64
+                    inputs as u64 * outputs as u64
                 }
                 _ => 0,
             })

@@ -55,6 +55,24 @@ pub struct Config {
     pub outputs: usize,
 }
 
+/// Bounds on a configuration read from a file, checked by [`Config::validate`]
+/// before any shape is computed: far above any MetaChrom-like network (the
+/// published one: 1000 bp, 960 channels, kernels of 8 and 9, 28 M parameters),
+/// low enough that no shape arithmetic overflows, in 32-bit WebAssembly too.
+pub mod limits {
+    /// Window length in base pairs.
+    pub const WINDOW: usize = 1 << 16;
+    /// Channels of a convolution, units of a linear layer.
+    pub const WIDTH: usize = 1 << 14;
+    pub const KERNEL: usize = 1 << 10;
+    /// Meta convolutions, residual stages.
+    pub const LAYERS: usize = 16;
+    /// Blocks of a residual stage.
+    pub const BLOCKS: usize = 64;
+    /// Parameters of the whole network (4 GiB as f32).
+    pub const PARAMETERS: u64 = 1 << 30;
+}
+
 /// Keys of a stage's block: `seq_model.layer{stage+1}.{block}`.
 pub fn block_prefix(stage: usize, block: usize) -> String {
     format!("seq_model.layer{}.{block}", stage + 1)
@@ -123,6 +141,7 @@ impl Config {
         if m.channels.contains(&0) || stages.clone().any(|v| v == 0) {
             return bad("a convolution of 0 channels or a stage of 0 blocks".into());
         }
+        self.check_limits().or_else(|m| bad(m))?;
         if self.meta.channels.is_empty() {
             return bad("no meta-feature convolution (`base_model.conv_net.0`)".into());
         }
@@ -136,6 +155,68 @@ impl Config {
             return bad(format!(
                 "a {} bp window leaves no positions after pooling",
                 self.window
+            ));
+        }
+        Ok(())
+    }
+
+    /// Bounds every number at once, before any shape is computed (see [`limits`]).
+    fn check_limits(&self) -> std::result::Result<(), String> {
+        let (m, r) = (&self.meta, &self.resnet);
+        let over = |what: &str, v: usize, max: usize| {
+            (v > max).then(|| format!("`{what}` is {v}, more than the {max} this reader accepts"))
+        };
+        let widths = m
+            .channels
+            .iter()
+            .map(|&c| ("meta.channels", c))
+            .chain(
+                r.stages
+                    .iter()
+                    .map(|s| ("resnet.stages.channels", s.channels)),
+            )
+            .chain([
+                ("meta.hidden", m.hidden),
+                ("meta.outputs", m.outputs),
+                ("resnet.stem", r.stem),
+                ("resnet.hidden", r.hidden),
+                ("resnet.outputs", r.outputs),
+                ("head_hidden", self.head_hidden),
+                ("outputs", self.outputs),
+            ]);
+        let checks = [
+            over("window_length", self.window, limits::WINDOW),
+            over("meta.kernel", m.kernel, limits::KERNEL),
+            over("resnet.kernel", r.kernel, limits::KERNEL),
+            over("meta.pool", m.pool, self.window),
+            over("resnet.pool", r.pool, self.window),
+            over("meta.channels (count)", m.channels.len(), limits::LAYERS),
+            over("resnet.stages (count)", r.stages.len(), limits::LAYERS),
+        ]
+        .into_iter()
+        .chain(
+            r.stages
+                .iter()
+                .map(|s| over("resnet.stages.blocks", s.blocks, limits::BLOCKS)),
+        )
+        .chain(widths.map(|(what, v)| over(what, v, limits::WIDTH)));
+        if let Some(message) = checks.flatten().next() {
+            return Err(message);
+        }
+        // Within those bounds every shape fits a 32-bit usize; the total may not.
+        let mut total: u64 = 0;
+        for (name, shape) in self.checkpoint_tensors() {
+            let n = shape
+                .iter()
+                .try_fold(1u64, |a, &d| a.checked_mul(d as u64))
+                .filter(|&n| n <= limits::PARAMETERS)
+                .ok_or_else(|| format!("tensor `{name}` of shape {shape:?} is too large"))?;
+            total = total.saturating_add(n);
+        }
+        if total > limits::PARAMETERS {
+            return Err(format!(
+                "{total} parameters, more than the {} this reader accepts",
+                limits::PARAMETERS
             ));
         }
         Ok(())
