@@ -141,7 +141,9 @@ impl Config {
         if m.channels.contains(&0) || stages.clone().any(|v| v == 0) {
             return bad("a convolution of 0 channels or a stage of 0 blocks".into());
         }
-        self.check_limits().or_else(|m| bad(m))?;
+        if let Err(m) = self.check_limits() {
+            return bad(m);
+        }
         if self.meta.channels.is_empty() {
             return bad("no meta-feature convolution (`base_model.conv_net.0`)".into());
         }
