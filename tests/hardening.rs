@@ -462,3 +462,27 @@ fn a_legacy_checkpoint_pickle_that_clones_itself_into_gigabytes_is_refused() {
         "{err}"
     );
 }
+
+/// Found by the fuzzer (fuzz/artifacts/fai, now tests/data/fuzz/): a region
+/// starting near i64::MIN overflowed the padding arithmetic in `fetch`.
+#[test]
+fn genome_regions_at_the_ends_of_i64_are_padded_or_refused_never_overflowed() {
+    let mut g = brain_resnet::io::genome::Genome::open(&fixture("genome/genome.fa.gz")).unwrap();
+    assert_eq!(
+        g.fetch("chr1", i64::MIN, i64::MIN + 1000).unwrap(),
+        vec![b'N'; 1000]
+    );
+    assert_eq!(
+        g.fetch("chr1", i64::MAX - 10, i64::MAX).unwrap(),
+        vec![b'N'; 10]
+    );
+    let edge = g.fetch("chr2", -3, 2).unwrap();
+    assert_eq!(&edge[..3], b"NNN");
+    for (start, end) in [(0, i64::MAX), (i64::MIN, i64::MAX), (10, 5)] {
+        let err = g.fetch("chr1", start, end).unwrap_err().to_string();
+        assert!(
+            err.contains("genome.fa.gz") && err.contains("is not a region of 0 to 4194304 bases"),
+            "{err}"
+        );
+    }
+}

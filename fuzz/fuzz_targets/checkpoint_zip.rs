@@ -2,7 +2,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-#[path = "checkpoint.rs"]
-mod checkpoint;
+#[path = "harness.rs"]
+mod harness;
 
-fuzz_target!(|data: &[u8]| checkpoint::load(data));
+fuzz_target!(|data: &[u8]| harness::run("checkpoint_zip", data));

@@ -19,6 +19,10 @@ pub use contigs::ContigResolver;
 pub trait BufReadSeek: BufRead + Seek {}
 impl<T: BufRead + Seek> BufReadSeek for T {}
 
+/// The longest region [`Genome::fetch`] returns: a window (1000 bp) around
+/// the longest REF a capped VCF line can hold (1 MiB), with room to spare.
+pub const MAX_FETCH: usize = 1 << 22;
+
 /// An indexed reference genome.
 pub struct Genome {
     reader: fasta::io::IndexedReader<Box<dyn BufReadSeek>>,
@@ -156,7 +160,8 @@ impl Genome {
     }
 
     /// Bases of the 0-based half-open interval [start, end) of `contig`, as in
-    /// the file (case kept). Positions outside the contig read as `N`.
+    /// the file (case kept). Positions outside the contig read as `N`. A
+    /// region longer than [`MAX_FETCH`] (or with `end < start`) is an error.
     pub fn fetch(&mut self, contig: &str, start: i64, end: i64) -> Result<Vec<u8>> {
         let len = self
             .contig_length(contig)
@@ -169,10 +174,21 @@ impl Genome {
         if let Some(Err(message)) = self.checked.get(contig) {
             return Err(Error::input(&self.source_name, message));
         }
-        let want = (end - start).max(0) as usize;
+        // Any i64 pair is a request: widened before subtracting, and no more
+        // than MAX_FETCH bases are ever allocated for one.
+        let span = end as i128 - start as i128;
+        if !(0..=MAX_FETCH as i128).contains(&span) {
+            return Err(Error::input(
+                &self.source_name,
+                format!("{contig}:{start}-{end} is not a region of 0 to {MAX_FETCH} bases"),
+            ));
+        }
+        let want = span as usize;
         let mut out = Vec::with_capacity(want);
         let (lo, hi) = (start.clamp(0, len), end.clamp(0, len));
-        out.resize((lo - start).max(0) as usize, b'N');
+        // Ns before the contig's first base (a region starting left of it).
+        let lead = (lo as i128 - start as i128).clamp(0, span) as usize;
+        out.resize(lead, b'N');
         if hi > lo {
             let region = Region::new(
                 contig,
