@@ -46,7 +46,7 @@ cargo +nightly fuzz build -O --sanitizer none --debug-assertions
 mkdir -p fuzz/results
 run_one() {
   local t=$1
-  mkdir -p "fuzz/artifacts/$t"
+  rm -rf "fuzz/artifacts/$t" && mkdir -p "fuzz/artifacts/$t"   # this run's findings only
   # -max_len 320 KiB: room for every seed (the zip bomb is 294 KiB); -timeout: a hang is a finding.
   cargo +nightly fuzz run -O --sanitizer none --debug-assertions "$t" -- \
     -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -malloc_limit_mb=2048 \
