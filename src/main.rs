@@ -60,12 +60,13 @@ enum Command {
         #[arg(long, value_enum, default_value = "auto")]
         backend: Backend,
     },
-    /// Score variants: a VCF against an indexed genome FASTA, or REF/ALT sequence pairs.
+    /// Score variants: a VCF against a genome (.2bit or FASTA), or REF/ALT sequence pairs.
     Score {
         /// Model directory written by `convert`.
         #[arg(long)]
         model: PathBuf,
-        /// Genome FASTA (`.fa` + `.fai`, or bgzip `.fa.gz` + `.fai` + `.gzi`), with --vcf.
+        /// Genome, with --vcf: UCSC `.2bit`, plain `.fa` (its `.fai` beside it, or indexed in one
+        /// pass when there is none), or bgzip `.fa.gz` + `.fai` + `.gzi`.
         #[arg(long, requires = "vcf")]
         genome: Option<PathBuf>,
         /// Variants, VCF (plain or bgzip; header optional), with --genome.

@@ -223,13 +223,13 @@ impl Engine {
     pub fn saturation(
         &self,
         fasta: &File,
-        fai: &File,
+        fai: Option<File>,
         gzi: Option<File>,
         chrom: String,
         pos: u32,
         on_progress: Option<Function>,
     ) -> Result<js_sys::Promise, JsError> {
-        let mut genome = open_genome(fasta, fai, gzi.as_ref())?;
+        let mut genome = open_genome(fasta, fai.as_ref(), gzi.as_ref())?;
         let mut resolver = ContigResolver::new(genome.contigs().iter().map(|(n, _)| n.clone()));
         let contig = resolver
             .resolve(&chrom)

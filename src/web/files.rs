@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Blob, File, FileReaderSync};
 
 use super::js_err;
-use crate::io::genome::Genome;
+use crate::io::genome::{index, twobit, Genome};
 
 /// `Read + Seek` over a `Blob`, by `FileReaderSync` slices (workers only).
 pub(super) struct BlobReader {
@@ -70,20 +70,58 @@ impl Seek for BlobReader {
     }
 }
 
-/// The genome given as `File`s: FASTA or bgzip FASTA, its `.fai`, and the
-/// `.gzi` for bgzip.
-pub(super) fn open_genome(fasta: &File, fai: &File, gzi: Option<&File>) -> Result<Genome, JsError> {
+/// The genome given as `File`s: a UCSC `.2bit` (no index), or a FASTA or
+/// bgzip FASTA with its `.fai` (and the `.gzi` for bgzip).
+pub(super) fn open_genome(
+    fasta: &File,
+    fai: Option<&File>,
+    gzi: Option<&File>,
+) -> Result<Genome, JsError> {
+    let mut reader = BlobReader::new(fasta)?;
+    let mut head = [0u8; 4];
+    let n = reader.read(&mut head).map_err(js_err)?;
+    reader.seek(SeekFrom::Start(0)).map_err(js_err)?;
+    if twobit::is_twobit(&head[..n]) {
+        return Genome::from_twobit(reader, &fasta.name(), fasta.size() as u64).map_err(js_err);
+    }
+    let fai = fai.ok_or_else(|| {
+        js_err(format!(
+            "{}: choose its index {0}.fai too (the page builds one for a plain FASTA)",
+            fasta.name()
+        ))
+    })?;
     let gzi_name = gzi.map(|f| f.name());
     let gzi_reader = match gzi {
         Some(f) => Some(BlobReader::new(f)?),
         None => None,
     };
     Genome::from_readers(
-        BlobReader::new(fasta)?,
+        reader,
         &fasta.name(),
         Some(fasta.size() as u64),
         (BlobReader::new(fai)?, &fai.name()),
         gzi_reader.zip(gzi_name.as_deref()),
     )
     .map_err(js_err)
+}
+
+/// Builds the `.fai` of a plain FASTA `File` in one pass over its slices
+/// (what `samtools faidx` writes); `on_progress(bytes_read, bytes_total)`
+/// every few megabytes. Returns the index's text, which the page offers as a
+/// download so that a later visit needs no pass.
+#[wasm_bindgen]
+pub fn index_fasta(file: &File, on_progress: Option<js_sys::Function>) -> Result<String, JsError> {
+    let total = file.size();
+    let reader = std::io::BufReader::with_capacity(4 << 20, BlobReader::new(file)?);
+    let mut progress = |bytes: u64| {
+        if let Some(f) = &on_progress {
+            let _ = f.call2(
+                &JsValue::NULL,
+                &JsValue::from_f64(bytes as f64),
+                &JsValue::from_f64(total),
+            );
+        }
+    };
+    let index = index::build_fai(reader, &file.name(), &mut progress).map_err(js_err)?;
+    Ok(index::fai_text(&index))
 }

@@ -69,13 +69,13 @@ impl Engine {
         &self,
         vcf: &File,
         fasta: &File,
-        fai: &File,
+        fai: Option<File>,
         gzi: Option<File>,
         options: JsValue,
         on_batch: &Function,
     ) -> Result<js_sys::Promise, JsError> {
         let args: ScoreArgs = serde_wasm_bindgen::from_value(options).map_err(js_err)?;
-        let genome = open_genome(fasta, fai, gzi.as_ref())?;
+        let genome = open_genome(fasta, fai.as_ref(), gzi.as_ref())?;
         let vcf_blob = BlobReader::new(vcf)?;
         let read = vcf_blob.read.clone();
         let total = vcf_blob.len;

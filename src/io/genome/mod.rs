@@ -1,7 +1,7 @@
 //! Reference genome access by region, never loading a genome whole: FASTA +
-//! `.fai`, or bgzip FASTA + `.fai` + `.gzi` (noodles). The reader is any
-//! `BufRead + Seek`, so the browser can give a `File` read by slices and the CLI
-//! a file on disk.
+//! `.fai`, or bgzip FASTA + `.fai` + `.gzi` (noodles), or UCSC `.2bit`
+//! ([`twobit`], no index needed). The reader is any `BufRead + Seek`, so the
+//! browser can give a `File` read by slices and the CLI a file on disk.
 
 use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
@@ -13,7 +13,10 @@ use noodles::fasta::{self, fai};
 use crate::error::{Error, Result};
 
 mod contigs;
+pub mod index;
+pub mod twobit;
 pub use contigs::ContigResolver;
+use twobit::TwoBit;
 
 /// A seekable buffered byte source.
 pub trait BufReadSeek: BufRead + Seek {}
@@ -23,14 +26,26 @@ impl<T: BufRead + Seek> BufReadSeek for T {}
 /// the longest REF a capped VCF line can hold (1 MiB), with room to spare.
 pub const MAX_FETCH: usize = 1 << 22;
 
+/// A seekable byte source.
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
 /// An indexed reference genome.
 pub struct Genome {
-    reader: fasta::io::IndexedReader<Box<dyn BufReadSeek>>,
+    source: Source,
     contigs: Vec<(String, u64)>,
     source_name: String,
-    /// Contigs whose index entry was checked against the file's bytes, and
-    /// the error message where the check failed.
-    checked: std::collections::HashMap<String, std::result::Result<(), String>>,
+    built_index: bool,
+}
+
+enum Source {
+    Fasta {
+        reader: fasta::io::IndexedReader<Box<dyn BufReadSeek>>,
+        /// Contigs whose index entry was checked against the file's bytes,
+        /// and the error message where the check failed.
+        checked: std::collections::HashMap<String, std::result::Result<(), String>>,
+    },
+    TwoBit(TwoBit<Box<dyn ReadSeek>>),
 }
 
 impl std::fmt::Debug for Genome {
@@ -55,8 +70,10 @@ fn read_gzi<R: Read>(reader: R, name: &str) -> Result<bgzf::gzi::Index> {
 }
 
 impl Genome {
-    /// Opens `path` (`.fa` or bgzip `.fa.gz`) with its indexes beside it
-    /// (`path.fai`, and `path.gzi` for bgzip).
+    /// Opens `path`: a UCSC `.2bit`, a plain FASTA (with `path.fai` beside
+    /// it, or indexed here in one pass when there is none: see
+    /// [`Genome::built_index`]), or a bgzip FASTA with `path.fai` and
+    /// `path.gzi`. A plain-gzip FASTA is refused with what to do instead.
     pub fn open(path: &Path) -> Result<Genome> {
         let name = path.display().to_string();
         let open = |p: &Path| {
@@ -68,9 +85,25 @@ impl Genome {
             })
         };
         let with_ext = |ext: &str| PathBuf::from(format!("{}.{ext}", path.display()));
-        let mut file = open(path)?;
-        let compressed = is_gzip(&mut file).map_err(|e| Error::input(&name, e))?;
+        let mut file = std::fs::File::open(path).map_err(|e| Error::input(&name, e))?;
+        let len = file.metadata().map(|m| m.len()).ok();
+        let head = read_head(&mut file).map_err(|e| Error::input(&name, e))?;
+        if twobit::is_twobit(&head) {
+            return Genome::from_twobit(file, &name, len.unwrap_or(u64::MAX));
+        }
+        let compressed = head.starts_with(&[0x1f, 0x8b]);
+        if compressed && !is_bgzf(&head) {
+            return Err(plain_gzip_error(&name));
+        }
         let fai_path = with_ext("fai");
+        if !compressed && !fai_path.exists() {
+            let reader = BufReader::with_capacity(1 << 20, open(path)?);
+            let index =
+                index::build_fai(reader, &name, &mut |_| {}).map_err(|e| Error::input(&name, e))?;
+            let mut g = Genome::from_index(file, &name, len, index, None)?;
+            g.built_index = true;
+            return Ok(g);
+        }
         let fai = open(&fai_path)?;
         let gzi = if compressed {
             let gzi_path = with_ext("gzi");
@@ -78,7 +111,6 @@ impl Genome {
         } else {
             None
         };
-        let len = file.metadata().map(|m| m.len()).ok();
         Genome::from_readers(
             file,
             &name,
@@ -88,11 +120,25 @@ impl Genome {
         )
     }
 
+    /// Was the `.fai` built here, in one pass over the FASTA, for lack of one?
+    pub fn built_index(&self) -> bool {
+        self.built_index
+    }
+
+    /// The `.fai` text of a FASTA genome (what `samtools faidx` writes);
+    /// `None` for a `.2bit`.
+    pub fn fai_text(&self) -> Option<String> {
+        match &self.source {
+            Source::Fasta { reader, .. } => Some(index::fai_text(reader.index())),
+            Source::TwoBit(_) => None,
+        }
+    }
+
     /// Builds a genome from readers: the FASTA (plain or bgzip, detected), its
     /// `.fai` and, for bgzip, its `.gzi`. `len` (the FASTA's size in bytes, if
     /// known) lets a plain FASTA be checked against its index.
     pub fn from_readers<R: Read + Seek + 'static, F: Read, G: Read>(
-        mut fasta: R,
+        fasta: R,
         name: &str,
         len: Option<u64>,
         fai: (F, &str),
@@ -100,12 +146,25 @@ impl Genome {
     ) -> Result<Genome> {
         let index = read_fai(fai.0, fai.1)?;
         check_fai_geometry(&index, fai.1)?;
-        let compressed = is_gzip(&mut fasta).map_err(|e| Error::input(name, e))?;
+        let gzi = gzi.map(|(g, gname)| read_gzi(g, gname)).transpose()?;
+        Genome::from_index(fasta, name, len, index, gzi)
+    }
+
+    /// Builds a genome from a FASTA reader and its parsed indexes (the
+    /// `.gzi` for bgzip).
+    pub fn from_index<R: Read + Seek + 'static>(
+        mut fasta: R,
+        name: &str,
+        len: Option<u64>,
+        index: fai::Index,
+        gzi: Option<bgzf::gzi::Index>,
+    ) -> Result<Genome> {
+        check_fai_geometry(&index, name)?;
+        let head = read_head(&mut fasta).map_err(|e| Error::input(name, e))?;
+        let compressed = head.starts_with(&[0x1f, 0x8b]);
         let reader: Box<dyn BufReadSeek> = match (compressed, gzi) {
-            (true, Some((g, gname))) => {
-                let gzi = read_gzi(g, gname)?;
-                Box::new(bgzf::io::IndexedReader::new(fasta, gzi))
-            }
+            (true, _) if !is_bgzf(&head) => return Err(plain_gzip_error(name)),
+            (true, Some(gzi)) => Box::new(bgzf::io::IndexedReader::new(fasta, gzi)),
             (true, None) => {
                 return Err(Error::input(
                     name,
@@ -136,10 +195,30 @@ impl Genome {
             .map(|r| (String::from_utf8_lossy(r.name()).into_owned(), r.length()))
             .collect();
         Ok(Genome {
-            reader: fasta::io::IndexedReader::new(reader, index),
+            source: Source::Fasta {
+                reader: fasta::io::IndexedReader::new(reader, index),
+                checked: Default::default(),
+            },
             contigs,
             source_name: name.to_string(),
-            checked: Default::default(),
+            built_index: false,
+        })
+    }
+
+    /// Opens a UCSC `.2bit` genome of `len` bytes (no index needed).
+    pub fn from_twobit<R: Read + Seek + 'static>(
+        reader: R,
+        name: &str,
+        len: u64,
+    ) -> Result<Genome> {
+        let twobit = TwoBit::new(Box::new(reader) as Box<dyn ReadSeek>, len)
+            .map_err(|e| Error::input(name, e))?;
+        let contigs = twobit.contigs().map(|(n, l)| (n.to_string(), l)).collect();
+        Ok(Genome {
+            source: Source::TwoBit(twobit),
+            contigs,
+            source_name: name.to_string(),
+            built_index: false,
         })
     }
 
@@ -167,12 +246,14 @@ impl Genome {
             .contig_length(contig)
             .ok_or_else(|| Error::input(&self.source_name, format!("no contig `{contig}`")))?
             as i64;
-        if !self.checked.contains_key(contig) {
-            let result = self.check_contig(contig);
-            self.checked.insert(contig.to_string(), result);
-        }
-        if let Some(Err(message)) = self.checked.get(contig) {
-            return Err(Error::input(&self.source_name, message));
+        if let Source::Fasta { reader, checked } = &mut self.source {
+            if !checked.contains_key(contig) {
+                let result = check_contig(reader, contig);
+                checked.insert(contig.to_string(), result);
+            }
+            if let Some(Err(message)) = checked.get(contig) {
+                return Err(Error::input(&self.source_name, message));
+            }
         }
         // Any i64 pair is a request: widened before subtracting, and no more
         // than MAX_FETCH bases are ever allocated for one.
@@ -190,95 +271,115 @@ impl Genome {
         let lead = (lo as i128 - start as i128).clamp(0, span) as usize;
         out.resize(lead, b'N');
         if hi > lo {
-            let region = Region::new(
-                contig,
-                Position::try_from(lo as usize + 1).expect("1-based")
-                    ..=Position::try_from(hi as usize).expect("1-based"),
-            );
-            let record = self.reader.query(&region).map_err(|e| {
-                Error::input(
-                    &self.source_name,
-                    format!("cannot read {contig}:{}-{hi} ({e}); the file may be truncated or not match its index", lo + 1),
-                )
-            })?;
-            let bases = record.sequence().as_ref();
-            if bases.len() as i64 != hi - lo || !bases.iter().all(u8::is_ascii_alphabetic) {
-                return Err(Error::input(
-                    &self.source_name,
-                    format!(
-                        "{contig}:{}-{hi} reads as {} bytes that are not all bases: the FASTA does not match its .fai (re-index with `samtools faidx`)",
-                        lo + 1,
-                        bases.len()
-                    ),
-                ));
-            }
-            out.extend_from_slice(bases);
+            let bases = match &mut self.source {
+                Source::Fasta { reader, .. } => fetch_fasta(reader, contig, lo, hi)
+                    .map_err(|e| Error::input(&self.source_name, e))?,
+                Source::TwoBit(t) => {
+                    let i = self
+                        .contigs
+                        .iter()
+                        .position(|(n, _)| n == contig)
+                        .expect("a listed contig");
+                    t.fetch(i, lo as u64, hi as u64)
+                        .map_err(|e| Error::input(&self.source_name, e))?
+                }
+            };
+            out.extend_from_slice(&bases);
         }
         out.resize(want, b'N');
         Ok(out)
     }
 }
 
-impl Genome {
-    /// Checks a contig's `.fai` entry against the bytes it points at: a line
-    /// break just before the first base, at the end of the first line, and
-    /// after the last base. A FASTA edited after indexing, or an index of
-    /// another file, fails here rather than giving shifted bases.
-    fn check_contig(&mut self, contig: &str) -> std::result::Result<(), String> {
-        let rec = self
-            .reader
-            .index()
-            .as_ref()
-            .iter()
-            .find(|r| r.name() == contig.as_bytes())
-            .cloned()
-            .ok_or_else(|| format!("no contig `{contig}`"))?;
-        let (pos, len) = (rec.position(), rec.length());
-        let (bases, width) = (rec.line_base_count().get(), rec.line_width().get());
-        let inner = self.reader.get_mut();
-        let mut at = |offset: u64, n: usize| -> std::io::Result<Vec<u8>> {
-            inner.seek(std::io::SeekFrom::Start(offset))?;
-            let mut buf = vec![0u8; n];
-            let mut got = 0;
-            while got < n {
-                match inner.read(&mut buf[got..])? {
-                    0 => break,
-                    k => got += k,
-                }
+/// Bases `[lo, hi)` (within the contig) of an indexed FASTA.
+fn fetch_fasta(
+    reader: &mut fasta::io::IndexedReader<Box<dyn BufReadSeek>>,
+    contig: &str,
+    lo: i64,
+    hi: i64,
+) -> std::result::Result<Vec<u8>, String> {
+    let region = Region::new(
+        contig,
+        Position::try_from(lo as usize + 1).expect("1-based")
+            ..=Position::try_from(hi as usize).expect("1-based"),
+    );
+    let record = reader.query(&region).map_err(|e| {
+        format!(
+            "cannot read {contig}:{}-{hi} ({e}); the file may be truncated or not match its index",
+            lo + 1
+        )
+    })?;
+    let bases = record.sequence().as_ref();
+    if bases.len() as i64 != hi - lo || !bases.iter().all(u8::is_ascii_alphabetic) {
+        return Err(format!(
+            "{contig}:{}-{hi} reads as {} bytes that are not all bases: the FASTA does not match its .fai (re-index with `samtools faidx`)",
+            lo + 1,
+            bases.len()
+        ));
+    }
+    Ok(bases.to_vec())
+}
+
+/// Checks a contig's `.fai` entry against the bytes it points at: a line
+/// break just before the first base, at the end of the first line, and
+/// after the last base. A FASTA edited after indexing, or an index of
+/// another file, fails here rather than giving shifted bases.
+fn check_contig(
+    reader: &mut fasta::io::IndexedReader<Box<dyn BufReadSeek>>,
+    contig: &str,
+) -> std::result::Result<(), String> {
+    let rec = reader
+        .index()
+        .as_ref()
+        .iter()
+        .find(|r| r.name() == contig.as_bytes())
+        .cloned()
+        .ok_or_else(|| format!("no contig `{contig}`"))?;
+    let (pos, len) = (rec.position(), rec.length());
+    let (bases, width) = (rec.line_base_count().get(), rec.line_width().get());
+    let inner = reader.get_mut();
+    let mut at = |offset: u64, n: usize| -> std::io::Result<Vec<u8>> {
+        inner.seek(std::io::SeekFrom::Start(offset))?;
+        let mut buf = vec![0u8; n];
+        let mut got = 0;
+        while got < n {
+            match inner.read(&mut buf[got..])? {
+                0 => break,
+                k => got += k,
             }
-            buf.truncate(got);
-            Ok(buf)
-        };
-        let last = len.saturating_sub(1);
-        let last_at = pos + last / bases * width + last % bases;
-        let ok = (|| -> std::io::Result<bool> {
-            if pos == 0 || at(pos - 1, 1)? != b"\n" {
+        }
+        buf.truncate(got);
+        Ok(buf)
+    };
+    let last = len.saturating_sub(1);
+    let last_at = pos + last / bases * width + last % bases;
+    let ok = (|| -> std::io::Result<bool> {
+        if pos == 0 || at(pos - 1, 1)? != b"\n" {
+            return Ok(false);
+        }
+        if len > bases {
+            let brk = at(pos + bases, (width - bases) as usize)?;
+            if brk.last() != Some(&b'\n') || brk.iter().any(|b| !matches!(b, b'\r' | b'\n')) {
                 return Ok(false);
             }
-            if len > bases {
-                let brk = at(pos + bases, (width - bases) as usize)?;
-                if brk.last() != Some(&b'\n') || brk.iter().any(|b| !matches!(b, b'\r' | b'\n')) {
-                    return Ok(false);
-                }
-            }
-            if len > 0 {
-                let tail = at(last_at, 2)?;
-                if !tail.first().is_some_and(u8::is_ascii_alphabetic)
-                    || tail.get(1).is_some_and(|b| !matches!(b, b'\r' | b'\n'))
-                {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
-        })()
-        .map_err(|e| format!("cannot read contig {contig}: {e}"))?;
-        if ok {
-            Ok(())
-        } else {
-            Err(format!(
-                "contig {contig}: the FASTA does not match its .fai (line breaks are not where the index puts them; re-index with `samtools faidx`)"
-            ))
         }
+        if len > 0 {
+            let tail = at(last_at, 2)?;
+            if !tail.first().is_some_and(u8::is_ascii_alphabetic)
+                || tail.get(1).is_some_and(|b| !matches!(b, b'\r' | b'\n'))
+            {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })()
+    .map_err(|e| format!("cannot read contig {contig}: {e}"))?;
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "contig {contig}: the FASTA does not match its .fai (line breaks are not where the index puts them; re-index with `samtools faidx`)"
+        ))
     }
 }
 
@@ -329,15 +430,29 @@ fn check_fai_geometry(index: &fai::Index, fai_name: &str) -> Result<()> {
     Ok(())
 }
 
-fn is_gzip<R: Read + Seek>(r: &mut R) -> std::io::Result<bool> {
-    let mut magic = [0u8; 2];
+/// The first 16 bytes (fewer for a shorter file); the reader is rewound.
+fn read_head<R: Read + Seek>(r: &mut R) -> std::io::Result<Vec<u8>> {
+    let mut head = vec![0u8; 16];
     let mut n = 0;
-    while n < 2 {
-        match r.read(&mut magic[n..])? {
+    while n < head.len() {
+        match r.read(&mut head[n..])? {
             0 => break,
             k => n += k,
         }
     }
+    head.truncate(n);
     r.seek(std::io::SeekFrom::Start(0))?;
-    Ok(n == 2 && magic == [0x1f, 0x8b])
+    Ok(head)
+}
+
+/// A gzip member with the BGZF `BC` extra field (bgzip), not plain gzip.
+fn is_bgzf(head: &[u8]) -> bool {
+    head.len() >= 14 && head[..2] == [0x1f, 0x8b] && head[3] & 4 != 0 && head[12..14] == *b"BC"
+}
+
+fn plain_gzip_error(name: &str) -> Error {
+    Error::input(
+        name,
+        "plain gzip, which cannot be read by region: recompress it with `gunzip -c FILE | bgzip > genome.fa.gz && samtools faidx genome.fa.gz`, or use UCSC's .2bit of the same build (hg38.2bit, hg19.2bit), read as it is",
+    )
 }

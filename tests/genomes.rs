@@ -1,0 +1,321 @@
+//! Genomes as people download them: UCSC `.2bit`, a plain FASTA without its
+//! `.fai`, a plain-gzip FASTA. Each is checked against the fixture FASTA with
+//! its samtools index (../shared/fixtures/genome), region by region and
+//! through `brain-resnet score`.
+
+mod common;
+
+use std::path::Path;
+
+use brain_resnet::io::fasta::FastaReader;
+use brain_resnet::io::genome::index::{build_fai, fai_text};
+use brain_resnet::io::genome::Genome;
+use common::*;
+
+/// Writes `records` (name, bases with N runs and lowercase repeats) as a
+/// `.2bit` file, from UCSC's description of the format: version 0 (32-bit
+/// offsets) or 1 (64-bit), little- or big-endian.
+fn write_twobit(records: &[(String, Vec<u8>)], version: u32, big_endian: bool) -> Vec<u8> {
+    let u32b = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let runs = |seq: &[u8], pred: &dyn Fn(u8) -> bool| {
+        let mut out: Vec<(u32, u32)> = vec![];
+        let mut i = 0;
+        while i < seq.len() {
+            if pred(seq[i]) {
+                let s = i;
+                while i < seq.len() && pred(seq[i]) {
+                    i += 1;
+                }
+                out.push((s as u32, (i - s) as u32));
+            } else {
+                i += 1;
+            }
+        }
+        out
+    };
+    let offset_bytes = if version == 1 { 8 } else { 4 };
+    let index_len: usize = records
+        .iter()
+        .map(|(n, _)| 1 + n.len() + offset_bytes)
+        .sum();
+    let mut bodies: Vec<Vec<u8>> = vec![];
+    for (_, seq) in records {
+        let mut b = vec![];
+        b.extend(u32b(seq.len() as u32));
+        for blocks in [
+            runs(seq, &|c| c == b'N' || c == b'n'),
+            runs(seq, &|c| c.is_ascii_lowercase()),
+        ] {
+            b.extend(u32b(blocks.len() as u32));
+            blocks.iter().for_each(|(s, _)| b.extend(u32b(*s)));
+            blocks.iter().for_each(|(_, l)| b.extend(u32b(*l)));
+        }
+        b.extend(u32b(0));
+        for chunk in seq.chunks(4) {
+            let mut byte = 0u8;
+            for (k, c) in chunk.iter().enumerate() {
+                let code = match c.to_ascii_uppercase() {
+                    b'T' => 0,
+                    b'C' => 1,
+                    b'A' => 2,
+                    b'G' => 3,
+                    _ => 0, // N: a T under an N block, as faToTwoBit writes
+                };
+                byte |= code << (6 - 2 * k);
+            }
+            b.push(byte);
+        }
+        bodies.push(b);
+    }
+    let mut out = vec![];
+    out.extend(u32b(0x1A41_2743));
+    out.extend(u32b(version));
+    out.extend(u32b(records.len() as u32));
+    out.extend(u32b(0));
+    let mut at = (16 + index_len) as u64;
+    for ((name, _), body) in records.iter().zip(&bodies) {
+        out.push(name.len() as u8);
+        out.extend(name.as_bytes());
+        if version == 1 {
+            out.extend(if big_endian {
+                at.to_be_bytes()
+            } else {
+                at.to_le_bytes()
+            });
+        } else {
+            out.extend(u32b(at as u32));
+        }
+        at += body.len() as u64;
+    }
+    bodies.iter().for_each(|b| out.extend(b));
+    out
+}
+
+fn fixture_records() -> Vec<(String, Vec<u8>)> {
+    let text = std::fs::read(fixture("genome/genome.fa")).unwrap();
+    FastaReader::new(&text[..], "genome.fa", usize::MAX)
+        .map(|r| {
+            let r = r.unwrap();
+            (r.name, r.sequence)
+        })
+        .collect()
+}
+
+/// Regions of every contig: edges, both ends, across N runs and repeats.
+fn regions(len: i64) -> Vec<(i64, i64)> {
+    let mut out = vec![
+        (-700, 300),
+        (len - 300, len + 700),
+        (0, len),
+        (len / 2, len / 2 + 1),
+    ];
+    for start in (0..len).step_by(997) {
+        out.push((start, start + 1000));
+        out.push((start + 3, start + 6));
+    }
+    out
+}
+
+#[test]
+fn a_twobit_genome_reads_as_the_fasta_it_was_made_from_in_every_layout() {
+    let records = fixture_records();
+    let dir = tempfile::tempdir().unwrap();
+    let mut fasta = Genome::open(&fixture("genome/genome.fa")).unwrap();
+    for (version, big_endian) in [(0, false), (1, false), (0, true)] {
+        let bytes = write_twobit(&records, version, big_endian);
+        let path = dir
+            .path()
+            .join(format!("genome-v{version}-{big_endian}.2bit"));
+        std::fs::write(&path, &bytes).unwrap();
+        // The writer, checked by an independent reader (the `twobit` crate reads version 0).
+        if version == 0 {
+            let mut tb = twobit::TwoBitFile::open(&path)
+                .unwrap()
+                .enable_softmask(true);
+            for (name, seq) in &records {
+                let theirs = tb.read_sequence(name, ..).unwrap();
+                assert_eq!(theirs.as_bytes(), &seq[..], "{name}: the test's writer");
+            }
+        }
+        let mut ours = Genome::open(&path).unwrap();
+        assert!(!ours.built_index());
+        assert_eq!(ours.contigs(), fasta.contigs());
+        let contigs = ours.contigs().to_vec();
+        for (name, len) in contigs {
+            for (s, e) in regions(len as i64) {
+                assert_eq!(
+                    ours.fetch(&name, s, e).unwrap(),
+                    fasta.fetch(&name, s, e).unwrap(),
+                    "{name}:{s}-{e} of v{version} {}",
+                    if big_endian {
+                        "big-endian"
+                    } else {
+                        "little-endian"
+                    }
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn scoring_against_a_twobit_or_an_unindexed_fasta_equals_the_indexed_fasta() {
+    let model = mini_model();
+    let dir = tempfile::tempdir().unwrap();
+    let twobit = dir.path().join("genome.2bit");
+    std::fs::write(&twobit, write_twobit(&fixture_records(), 0, false)).unwrap();
+    let plain = dir.path().join("genome.fa");
+    std::fs::copy(fixture("genome/genome.fa"), &plain).unwrap();
+    assert!(!Path::new(&format!("{}.fai", plain.display())).exists());
+    let vcf = fixture("variants.vcf");
+    let want = score(model.path(), &fixture("genome/genome.fa"), &vcf, &[]);
+    assert!(want.status.success());
+    for genome in [&twobit, &plain] {
+        let got = score(model.path(), genome, &vcf, &[]);
+        let err = String::from_utf8_lossy(&got.stderr);
+        assert!(got.status.success(), "{err}");
+        assert_eq!(got.stdout, want.stdout, "{}", genome.display());
+        if genome == &plain {
+            assert!(
+                err.contains("genome.fa has no .fai beside it: indexed it in one pass")
+                    && err.contains("3 contigs"),
+                "{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_index_built_in_one_pass_equals_samtools_faidx() {
+    let fa = std::fs::read(fixture("genome/genome.fa")).unwrap();
+    let mut reports = vec![];
+    let index = build_fai(&fa[..], "genome.fa", &mut |b| reports.push(b)).unwrap();
+    let samtools = std::fs::read_to_string(fixture("genome/genome.fa.fai")).unwrap();
+    assert_eq!(fai_text(&index), samtools);
+    assert_eq!(reports.last(), Some(&(fa.len() as u64)));
+    // CRLF line endings: the same bases, wider lines (as samtools counts them).
+    let crlf: Vec<u8> = String::from_utf8(fa.clone())
+        .unwrap()
+        .replace('\n', "\r\n")
+        .into_bytes();
+    let index = build_fai(&crlf[..], "crlf.fa", &mut |_| {}).unwrap();
+    for (a, b) in index
+        .as_ref()
+        .iter()
+        .zip(fai_text(&build_fai(&fa[..], "x", &mut |_| {}).unwrap()).lines())
+    {
+        let cols: Vec<u64> = b.split('\t').skip(1).map(|c| c.parse().unwrap()).collect();
+        assert_eq!(a.length(), cols[0]);
+        assert_eq!(a.line_width().get(), cols[3] + 1);
+    }
+}
+
+#[test]
+fn unindexable_fastas_and_plain_gzip_are_refused_with_what_to_do() {
+    for (text, want) in [
+        (
+            &b">a\nACGT\nAC\nACGT\n"[..],
+            "line 4: sequence a has a line after a shorter or blank one",
+        ),
+        (
+            b">a\nACGT\nACGTAC\n",
+            "line 3: sequence a has lines of different lengths",
+        ),
+        (b">a\nACGT\n>a\nACGT\n", "line 3: sequence a appears twice"),
+        (
+            b"ACGT\n>a\nACGT\n",
+            "line 1: sequence before the first `>` header",
+        ),
+        (b"just text", "line 1: sequence before the first `>` header"),
+        (b"", "no `>` header: not a FASTA"),
+    ] {
+        let err = build_fai(text, "bad.fa", &mut |_| {}).unwrap_err();
+        assert!(err.contains("bad.fa") && err.contains(want), "{err}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("hg38.fa.gz");
+    let mut enc = flate2_free_gzip(&std::fs::read(fixture("genome/genome.fa")).unwrap());
+    std::fs::write(&gz, &mut enc).unwrap();
+    let err = Genome::open(&gz).unwrap_err().to_string();
+    assert!(
+        err.contains("hg38.fa.gz")
+            && err.contains("plain gzip, which cannot be read by region")
+            && err.contains(".2bit"),
+        "{err}"
+    );
+}
+
+/// A plain gzip member of `data` (stored blocks; no compression library needed).
+fn flate2_free_gzip(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    let chunks: Vec<&[u8]> = data.chunks(65535).collect();
+    for (i, c) in chunks.iter().enumerate() {
+        out.push(u8::from(i + 1 == chunks.len()));
+        out.extend((c.len() as u16).to_le_bytes());
+        out.extend((!(c.len() as u16)).to_le_bytes());
+        out.extend(*c);
+    }
+    let crc = crc32(data);
+    out.extend(crc.to_le_bytes());
+    out.extend((data.len() as u32).to_le_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn damaged_twobit_files_are_refused_by_name_never_a_panic() {
+    let good = write_twobit(&fixture_records(), 0, false);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.2bit");
+    let mut cases: Vec<Vec<u8>> = vec![
+        good[..10].to_vec(),
+        good[..40].to_vec(),
+        good[..good.len() - 100].to_vec(),
+    ];
+    let mut huge_count = good.clone();
+    huge_count[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    cases.push(huge_count);
+    let mut huge_blocks = good.clone();
+    // The first record's N block count (just after its DNA size).
+    let first = u32::from_le_bytes(good[16 + 1 + 4..16 + 1 + 4 + 4].try_into().unwrap()) as usize;
+    huge_blocks[first + 4..first + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+    cases.push(huge_blocks);
+    let mut bad_version = good.clone();
+    bad_version[4] = 7;
+    cases.push(bad_version);
+    for (i, bytes) in cases.iter().enumerate() {
+        std::fs::write(&path, bytes).unwrap();
+        let err = match Genome::open(&path) {
+            Err(e) => e.to_string(),
+            Ok(mut g) => {
+                let contigs = g.contigs().to_vec();
+                contigs
+                    .iter()
+                    .find_map(|(n, len)| g.fetch(n, 0, *len as i64).err())
+                    .unwrap_or_else(|| panic!("case {i}: damage not noticed"))
+                    .to_string()
+            }
+        };
+        assert!(err.contains("bad.2bit"), "case {i}: {err}");
+    }
+}
