@@ -226,6 +226,43 @@ def legacy_checkpoint(storages, top):
     return legacy.getvalue()
 
 
+def twobit(contigs):
+    """A .2bit (version 0, little-endian) of (name, sequence) pairs, N runs
+    as N blocks and lowercase runs as mask blocks (UCSC's format)."""
+    def runs(seq, pred):
+        out, i = [], 0
+        while i < len(seq):
+            if pred(seq[i]):
+                s = i
+                while i < len(seq) and pred(seq[i]):
+                    i += 1
+                out.append((s, i - s))
+            else:
+                i += 1
+        return out
+
+    bodies = []
+    for _, seq in contigs:
+        b = struct.pack("<I", len(seq))
+        for blocks in [runs(seq, lambda c: c in "Nn"), runs(seq, str.islower)]:
+            b += struct.pack("<I", len(blocks)) + b"".join(struct.pack("<I", s) for s, _ in blocks)
+            b += b"".join(struct.pack("<I", l) for _, l in blocks)
+        b += struct.pack("<I", 0)
+        codes = {"T": 0, "C": 1, "A": 2, "G": 3}
+        for i in range(0, len(seq), 4):
+            byte = 0
+            for k, c in enumerate(seq[i : i + 4]):
+                byte |= codes.get(c.upper(), 0) << (6 - 2 * k)
+            b += bytes([byte])
+        bodies.append(b)
+    out = struct.pack("<IIII", 0x1A412743, 0, len(contigs), 0)
+    at = 16 + sum(1 + len(n) + 4 for n, _ in contigs)
+    for (name, _), body in zip(contigs, bodies):
+        out += bytes([len(name)]) + name.encode() + struct.pack("<I", at)
+        at += len(body)
+    return out + b"".join(bodies)
+
+
 def small_genome():
     """fuzz/data/: a small genome (plain, bgzip in 256-byte blocks, their
     .fai and .gzi) that the genome targets open on every execution; small so
@@ -246,6 +283,7 @@ def small_genome():
         fai += f"{name}\t{len(seq)}\t{offset}\t60\t61\n".encode()
     gzi = []
     gz = bgzf(fasta, block=256, gzi=gzi)
+    put("twobit", "small.2bit", twobit(contigs))
     d = os.path.join(here, "data")
     os.makedirs(d, exist_ok=True)
     for name, data in [
@@ -277,6 +315,9 @@ put("fai", "fixture.fa.fai", fx("genome/genome.fa.fai"))
 put("gzi", "small.fa.gz.gzi", open(os.path.join(here, "data", "genome.fa.gz.gzi"), "rb").read())
 put("gzi", "fixture.fa.gz.gzi", fx("genome/genome.fa.gz.gzi"))
 put("bgzip", "small.fa.gz", small_gz)
+put("fasta_index", "small.fa", small_fasta)
+put("fasta_index", "crlf.fa", small_fasta.replace(b"\n", b"\r\n"))
+put("fasta_index", "sequences.fa", fx("sequences.fa"))
 put("bgzip", "variants.vcf.gz", bgzf(vcf))
 seqs = [l for l in fx("sequences.fa").decode().splitlines() if l and not l.startswith(">")]
 pairs = "name\tref_sequence\talt_sequence\n" + "".join(

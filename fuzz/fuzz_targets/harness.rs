@@ -9,6 +9,7 @@ use std::io::Cursor;
 use brain_resnet::analysis::read_scores_tsv;
 use brain_resnet::io::annotations::read_annotations;
 use brain_resnet::io::fasta::FastaReader;
+use brain_resnet::io::genome::index::{build_fai, fai_text};
 use brain_resnet::io::genome::Genome;
 use brain_resnet::io::pairs::{PairLine, PairsReader};
 use brain_resnet::io::vcf::{vcf_reader, VcfItem};
@@ -45,6 +46,8 @@ pub fn run(name: &str, data: &[u8]) {
         "annotations" => annotations(data),
         "pairs" => pairs(data),
         "scores_tsv" => scores_tsv(data),
+        "twobit" => twobit(data),
+        "fasta_index" => fasta_index(data),
         other => panic!("no fuzz target {other}"),
     }
 }
@@ -242,4 +245,35 @@ pub fn pairs(data: &[u8]) {
 /// The scores TSV that `brain-resnet analyze` reads, for the first profile.
 pub fn scores_tsv(data: &[u8]) {
     let _ = read_scores_tsv(data, "Glut", "scores.tsv");
+}
+
+/// A UCSC `.2bit` genome, then regions fetched.
+pub fn twobit(data: &[u8]) {
+    if let Ok(g) = Genome::from_twobit(Cursor::new(data.to_vec()), "fuzz.2bit", data.len() as u64) {
+        fetch_all(g);
+    }
+}
+
+/// A plain FASTA indexed in one pass; an index that results opens the same
+/// bytes as a genome and its regions are fetched.
+pub fn fasta_index(data: &[u8]) {
+    let Ok(index) = build_fai(data, "fuzz.fa", &mut |_| {}) else {
+        return;
+    };
+    let text = fai_text(&index);
+    let genome = Genome::from_readers(
+        Cursor::new(data.to_vec()),
+        "fuzz.fa",
+        Some(data.len() as u64),
+        (text.as_bytes(), "fuzz.fa.fai"),
+        None::<(&[u8], &str)>,
+    );
+    // An index built from the bytes must describe them.
+    let mut genome =
+        genome.unwrap_or_else(|e| panic!("the built index does not open: {e}\n{text}"));
+    let contigs = genome.contigs().to_vec();
+    for (name, len) in contigs {
+        let seq = genome.fetch(&name, 0, len as i64);
+        assert!(seq.is_ok(), "{name}: {seq:?}\n{text}");
+    }
 }
