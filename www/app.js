@@ -77,13 +77,17 @@ async function loadModel(model) {
 
 function showFiles() {
   const f = state.files;
-  const names = ['vcf', 'fasta', 'fai', 'gzi'].filter((k) => f[k]).map((k) => `${k}: ${f[k].name} (${fmtBytes(f[k].size)})`);
+  const what = { vcf: 'VCF', fasta: 'genome', fai: 'index', gzi: 'bgzip index' };
+  const names = Object.keys(what).filter((k) => f[k]).map((k) => `${what[k]}: ${f[k].name} (${fmtBytes(f[k].size)})`);
   $('chosen-files').textContent = names.length ? names.join(' · ') : 'No files chosen.';
 }
 
 function addFiles(list) {
   try {
-    Object.assign(state.files, sortGenomeFiles([...list]));
+    const chosen = sortGenomeFiles([...list]);
+    // A new genome replaces the old one with its indexes (a stale .fai must not stay).
+    if (chosen.fasta) { delete state.files.fai; delete state.files.gzi; }
+    Object.assign(state.files, chosen);
   } catch (e) {
     message(e.message);
   }
@@ -97,15 +101,34 @@ function progress(p) {
   $('progress-text').textContent = `${p.done} variants, ${p.perSecond.toFixed(1)} variants/s${left}`;
 }
 
+function indexProgress({ read, total }) {
+  $('progress-section').hidden = false;
+  $('progress').value = total ? read / total : 0;
+  $('progress-text').textContent = `Indexing the genome FASTA (no .fai chosen): ${fmtBytes(read)} of ${fmtBytes(total)}`;
+}
+
+/** A .fai built here for a FASTA chosen without one: offered for download (next time, choose it too). */
+function offerIndex(chosen, used) {
+  const link = $('download-fai');
+  link.hidden = !(used.fai && !chosen.fai);
+  if (link.hidden) return;
+  if (link.href) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(used.fai);
+  link.download = used.fai.name;
+  link.textContent = `Save ${used.fai.name}`;
+  message(`${chosen.fasta.name} came without its .fai: the page indexed it in one pass. Save ${used.fai.name} and choose it with the genome next time to skip the pass.`, 'warn');
+}
+
 async function score(files) {
   clearMessages();
   setBusy(true);
   $('results-section').hidden = true;
   try {
-    const run = await state.br.scoreVcf(files, { rcMean: $('rc-mean').checked, onProgress: progress });
+    const run = await state.br.scoreVcf(files, { rcMean: $('rc-mean').checked, onProgress: progress, onIndexProgress: indexProgress });
     run.rcMean = $('rc-mean').checked;
     state.run = run;
-    state.runFiles = files;
+    state.runFiles = run.files;
+    offerIndex(files, run.files);
     await loadCore(); // the score formulas of the table (loaded long before a run ends)
     showRun(run);
     // Let the page paint the table before the figures (separate tasks, no long freeze).

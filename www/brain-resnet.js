@@ -144,11 +144,14 @@ export function sortGenomeFiles(files) {
     if (n.endsWith('.fai')) out.fai = f;
     else if (n.endsWith('.gzi')) out.gzi = f;
     else if (/\.(vcf|vcf\.gz|vcf\.bgz)$/.test(n)) out.vcf = f;
-    else if (/\.(fa|fasta|fna|fa\.gz|fasta\.gz|fna\.gz|fa\.bgz)$/.test(n)) out.fasta = f;
-    else throw new Error(`${f.name}: not a VCF (.vcf, .vcf.gz), FASTA (.fa, .fa.gz) or index (.fai, .gzi)`);
+    else if (/\.(fa|fasta|fna|fa\.gz|fasta\.gz|fna\.gz|fa\.bgz|2bit)$/.test(n)) out.fasta = f;
+    else throw new Error(`${f.name}: not a VCF (.vcf, .vcf.gz), genome (.2bit, .fa, .fa.gz) or index (.fai, .gzi)`);
   }
   return out;
 }
+
+/** Is this genome file a UCSC .2bit (read by region, no index needed)? */
+export function isTwoBit(file) { return /\.2bit$/i.test(file?.name ?? ''); }
 
 export class BrainResNet {
   /**
@@ -198,6 +201,7 @@ export class BrainResNet {
     this.pool = [];
     this.gpu = null;
     this.backend = null;
+    this.indexes = new WeakMap(); // FASTA File -> the .fai File built for it
   }
 
   get labels() { return this.manifest.labels; }
@@ -283,11 +287,12 @@ export class BrainResNet {
    * onProgress({done, fraction, perSecond, secondsLeft}) is called as batches come.
    * Resolves to {events (headers and records, in input order), summary}.
    */
-  async scoreVcf({ vcf, fasta, fai, gzi }, { rcMean = false, onProgress, testPanicAtLine = null, testPanicAlways = false } = {}) {
+  async scoreVcf({ vcf, fasta, fai, gzi }, { rcMean = false, onProgress, onIndexProgress, testPanicAtLine = null, testPanicAlways = false } = {}) {
     if (!vcf) throw new Error('choose a VCF file');
-    if (!fasta) throw new Error('choose the genome FASTA (.fa or bgzip .fa.gz)');
-    if (!fai) throw new Error(`choose the FASTA index ${fasta.name}.fai beside the genome`);
-    if (/\.(gz|bgz)$/i.test(fasta.name) && !gzi) throw new Error(`choose the bgzip index ${fasta.name}.gzi beside the genome`);
+    if (!fasta) throw new Error('choose the genome: UCSC .2bit, FASTA (.fa) or bgzip FASTA (.fa.gz)');
+    // A plain FASTA without its .fai is indexed here; the core names what else is missing
+    // (and refuses a plain-gzip FASTA, saying what to use instead).
+    if (!fai && !isTwoBit(fasta) && !/\.(gz|bgz)$/i.test(fasta.name)) fai = await this.indexFasta(fasta, { onProgress: onIndexProgress });
     await this.#ensurePool();
     const started = performance.now();
     const n = this.pool.length;
@@ -356,7 +361,24 @@ export class BrainResNet {
     summary.backend = this.backend.text;
     summary.notes = notes;
     const events = [...headers.map((h) => ({ Header: h })), ...records.map((r) => ({ Record: r }))];
-    return { events, records, summary, seconds: (performance.now() - started) / 1000 };
+    // `files`: what was scored, with a .fai built here (for the track and a download).
+    return { events, records, summary, seconds: (performance.now() - started) / 1000, files: { vcf, fasta, fai, gzi } };
+  }
+
+  /**
+   * The .fai of a plain FASTA `File` without one, built in a worker in one pass over the
+   * File's slices (onProgress({read, total})); kept for this File, so later runs and the
+   * track reuse it. Resolves to a `File` named `<fasta>.fai`, which the page offers for
+   * download (choosing it next time skips the pass).
+   */
+  async indexFasta(fasta, { onProgress } = {}) {
+    const known = this.indexes.get(fasta);
+    if (known) return known;
+    await this.#ensurePool();
+    const { fai } = await this.pool[0].call('index', { file: fasta }, (p) => onProgress?.(p));
+    const file = new File([fai], `${fasta.name}.fai`, { type: 'text/plain' });
+    this.indexes.set(fasta, file);
+    return file;
   }
 
   /** Parses an annotations TSV (text): {key: {label, ref_reads, alt_reads, gerp, maf, p_value, pip}}. */
@@ -382,6 +404,7 @@ export class BrainResNet {
    * onProgress({done, total}) as mutants are predicted.
    */
   async saturation({ fasta, fai, gzi }, chrom, pos, { onProgress } = {}) {
+    if (!fai && !isTwoBit(fasta) && !/\.(gz|bgz)$/i.test(fasta.name)) fai = await this.indexFasta(fasta);
     await this.#ensurePool();
     return (await this.pool[0].call('saturation', { fasta, fai, gzi: gzi ?? null, chrom, pos: Number(pos) },
       (p) => onProgress?.(p))).saturation;

@@ -3,7 +3,7 @@
 // 'crash': the WebAssembly instance aborted (a panic in the core); this worker is
 // finished and the page replaces it.
 // User files arrive as File objects and are read here, by slices (FileReaderSync).
-import init, { Engine, format_results, joined_rows, last_panic, parse_annotations } from './pkg/brain_resnet.js';
+import init, { Engine, format_results, index_fasta, joined_rows, last_panic, parse_annotations } from './pkg/brain_resnet.js';
 
 let engine = null;
 const ready = init();
@@ -35,7 +35,7 @@ self.onmessage = async (event) => {
         reply(m.id, 'result', {});
         break;
       case 'score': {
-        const summary = await engine.score_vcf(m.vcf, m.fasta, m.fai, m.gzi ?? undefined, m.options,
+        const summary = await engine.score_vcf(m.vcf, m.fasta, m.fai ?? undefined, m.gzi ?? undefined, m.options,
           (batch) => reply(m.id, 'batch', { batch }));
         reply(m.id, 'result', { summary });
         break;
@@ -46,12 +46,15 @@ self.onmessage = async (event) => {
       case 'rows':
         reply(m.id, 'result', { rows: joined_rows({ records: m.records }, m.annotations ?? undefined, m.profile, Boolean(m.excludeRefMismatch)) });
         break;
+      case 'index': // a plain FASTA without its .fai: one pass over the File's slices
+        reply(m.id, 'result', { fai: index_fasta(m.file, (read, total) => reply(m.id, 'batch', { batch: { read, total } })) });
+        break;
       case 'annotations':
         reply(m.id, 'result', { annotations: parse_annotations(m.text, m.name) });
         break;
       case 'saturation':
         reply(m.id, 'result', {
-          saturation: await engine.saturation(m.fasta, m.fai, m.gzi ?? undefined, m.chrom, m.pos,
+          saturation: await engine.saturation(m.fasta, m.fai ?? undefined, m.gzi ?? undefined, m.chrom, m.pos,
             (done, total) => reply(m.id, 'batch', { batch: { done, total } })),
         });
         break;

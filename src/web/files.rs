@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Blob, File, FileReaderSync};
 
 use super::js_err;
-use crate::io::genome::{index, twobit, Genome};
+use crate::io::genome::{index, refuse_plain_gzip, twobit, Genome};
 
 /// `Read + Seek` over a `Blob`, by `FileReaderSync` slices (workers only).
 pub(super) struct BlobReader {
@@ -78,17 +78,29 @@ pub(super) fn open_genome(
     gzi: Option<&File>,
 ) -> Result<Genome, JsError> {
     let mut reader = BlobReader::new(fasta)?;
-    let mut head = [0u8; 4];
-    let n = reader.read(&mut head).map_err(js_err)?;
+    let mut head = [0u8; 16];
+    let mut n = 0;
+    while n < head.len() {
+        match reader.read(&mut head[n..]).map_err(js_err)? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    let head = &head[..n];
     reader.seek(SeekFrom::Start(0)).map_err(js_err)?;
-    if twobit::is_twobit(&head[..n]) {
+    if twobit::is_twobit(head) {
         return Genome::from_twobit(reader, &fasta.name(), fasta.size() as u64).map_err(js_err);
     }
+    refuse_plain_gzip(head, &fasta.name()).map_err(js_err)?;
     let fai = fai.ok_or_else(|| {
-        js_err(format!(
-            "{}: choose its index {0}.fai too (the page builds one for a plain FASTA)",
-            fasta.name()
-        ))
+        js_err(if head.starts_with(&[0x1f, 0x8b]) {
+            format!(
+                "{}: a bgzip FASTA: choose its {0}.fai and {0}.gzi with it",
+                fasta.name()
+            )
+        } else {
+            format!("{}: choose its index {0}.fai too", fasta.name())
+        })
     })?;
     let gzi_name = gzi.map(|f| f.name());
     let gzi_reader = match gzi {

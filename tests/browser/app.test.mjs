@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import zlib from 'node:zlib';
 import { startServer, launch, openPage, chooseModel, parseScoreTsv, siteHeaders, root, dist, fixtures, outDir } from './harness.mjs';
 
 let srv, browser, session;
@@ -137,6 +138,79 @@ test('a genome whose contigs match none of the VCF\'s says so', async () => {
   const errors = await page.$$eval('#messages .error', (els) => els.map((e) => e.textContent).join('\n'));
   assert.match(errors, /not in the genome: 1, MT, chr1, chr2, chr9/);
   assert.match(errors, /No variant could be scored/);
+});
+
+/** A .2bit (version 0) of FASTA text, from UCSC's description: N runs as N blocks, lowercase runs as mask blocks. */
+function twoBit(fastaText) {
+  const records = [];
+  for (const chunk of fastaText.split('>').slice(1)) {
+    const [head, ...lines] = chunk.split('\n');
+    records.push([head.split(/\s/)[0], lines.join('')]);
+  }
+  const runs = (seq, pred) => {
+    const out = [];
+    for (let i = 0; i < seq.length;) {
+      if (pred(seq[i])) { const s = i; while (i < seq.length && pred(seq[i])) i++; out.push([s, i - s]); } else i++;
+    }
+    return out;
+  };
+  const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
+  const bodies = records.map(([, seq]) => {
+    const parts = [u32(seq.length)];
+    for (const blocks of [runs(seq, (c) => c === 'N' || c === 'n'), runs(seq, (c) => c !== c.toUpperCase())]) {
+      parts.push(u32(blocks.length), ...blocks.map(([s]) => u32(s)), ...blocks.map(([, l]) => u32(l)));
+    }
+    parts.push(u32(0));
+    const packed = Buffer.alloc(Math.ceil(seq.length / 4));
+    for (let i = 0; i < seq.length; i++) packed[i >> 2] |= (Math.max(0, 'TCAG'.indexOf(seq[i].toUpperCase()))) << (6 - 2 * (i % 4));
+    parts.push(packed);
+    return Buffer.concat(parts);
+  });
+  const header = [u32(0x1A412743), u32(0), u32(records.length), u32(0)];
+  let at = 16 + records.reduce((n, [name]) => n + 1 + name.length + 4, 0);
+  const index = records.flatMap(([name], i) => { const e = [Buffer.from([name.length]), Buffer.from(name), u32(at)]; at += bodies[i].length; return e; });
+  return Buffer.concat([...header, ...index, ...bodies]);
+}
+
+test('a .2bit genome, or a plain FASTA chosen without its .fai, scores like the CLI; a plain-gzip FASTA is refused saying what to do', async () => {
+  const { page } = session;
+  await chooseModel(page, 'fixture-mini-random-f32');
+  const dir = path.join(outDir, 'genomes');
+  fs.mkdirSync(dir, { recursive: true });
+  const fastaText = fs.readFileSync(path.join(fixtures, 'genome/genome.fa'), 'utf8');
+  const tb = path.join(dir, 'genome.2bit');
+  fs.writeFileSync(tb, twoBit(fastaText));
+  const plain = path.join(dir, 'genome.fa');
+  fs.copyFileSync(path.join(fixtures, 'genome/genome.fa'), plain);
+  const vcf = path.join(fixtures, 'variants.vcf');
+  const want = cliScores(vcf, path.join(fixtures, 'genome/genome.fa'));
+  assertSameScores(cliScores(vcf, tb), want);
+
+  await page.setInputFiles('#vcf-input', vcf);
+  await page.setInputFiles('#genome-input', [tb]);
+  await runAndWait(page, () => page.click('#score-button'));
+  assertSameScores(await downloadText(page, '#download-tsv'), want);
+  assert.equal(await page.isVisible('#download-fai'), false, 'a .2bit needs no index');
+
+  await page.setInputFiles('#genome-input', [plain]);
+  await runAndWait(page, () => page.click('#score-button'));
+  assertSameScores(await downloadText(page, '#download-tsv'), want);
+  assert.match(await page.textContent('#messages'), /genome\.fa came without its \.fai: the page indexed it in one pass\. Save genome\.fa\.fai/);
+  assert.equal(await page.textContent('#download-fai'), 'Save genome.fa.fai');
+  assert.equal(await downloadText(page, '#download-fai'), fs.readFileSync(path.join(fixtures, 'genome/genome.fa.fai'), 'utf8'), 'the index equals samtools faidx');
+  await page.screenshot({ path: path.join(outDir, 'genome-indexed-desktop.png'), fullPage: false });
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('#progress-section').screenshot({ path: path.join(outDir, 'genome-indexed-390.png') });
+  await page.setViewportSize(size);
+
+  const gz = path.join(dir, 'hg38.fa.gz');
+  fs.writeFileSync(gz, zlib.gzipSync(fastaText));
+  await page.evaluate(() => document.getElementById('messages').replaceChildren());
+  await page.setInputFiles('#genome-input', [gz]);
+  await page.click('#score-button');
+  await page.waitForSelector('#messages .error');
+  assert.match(await page.textContent('#messages'), /hg38\.fa\.gz: plain gzip, which cannot be read by region: recompress it with `gunzip -c FILE \| bgzip/);
 });
 
 test('pasted sequences predict like the CLI', async () => {

@@ -445,6 +445,15 @@ fn read_head<R: Read + Seek>(r: &mut R) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// Refuses a plain-gzip file from its first 16 bytes, saying what to do
+/// instead (a bgzip file or anything else passes).
+pub fn refuse_plain_gzip(head: &[u8], name: &str) -> Result<()> {
+    if head.starts_with(&[0x1f, 0x8b]) && !is_bgzf(head) {
+        return Err(plain_gzip_error(name));
+    }
+    Ok(())
+}
+
 /// A gzip member with the BGZF `BC` extra field (bgzip), not plain gzip.
 fn is_bgzf(head: &[u8]) -> bool {
     head.len() >= 14 && head[..2] == [0x1f, 0x8b] && head[3] & 4 != 0 && head[12..14] == *b"BC"
