@@ -93,6 +93,10 @@ enum Command {
         /// Where inference runs: auto (a hardware GPU if found, else the CPU), cpu, or gpu.
         #[arg(long, value_enum, default_value = "auto")]
         backend: Backend,
+        /// Score even when the VCF header's contig lengths are not the genome's
+        /// (by default that stops the run before the first record).
+        #[arg(long)]
+        allow_build_mismatch: bool,
     },
     /// The paper's analyses of one profile: enrichment, direction, constraint, selection (JSON).
     Analyze {
@@ -220,6 +224,7 @@ fn main() -> ExitCode {
             out,
             batch,
             backend,
+            allow_build_mismatch,
         } => score::run(score::Args {
             backend: backend.into(),
             model,
@@ -231,6 +236,7 @@ fn main() -> ExitCode {
             rc_mean: rc == RcMode::Mean,
             out,
             batch,
+            allow_build_mismatch,
         }),
     };
     match result {

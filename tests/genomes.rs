@@ -319,3 +319,67 @@ fn damaged_twobit_files_are_refused_by_name_never_a_panic() {
         assert!(err.contains("bad.2bit"), "case {i}: {err}");
     }
 }
+
+#[test]
+fn a_vcf_from_another_build_is_named_before_scoring_and_a_high_mismatch_rate_is_noted() {
+    let model = mini_model();
+    let records = std::fs::read_to_string(fixture("variants.vcf")).unwrap();
+    let body: String = records
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let header = "##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621,assembly=b37>\n##contig=<ID=2,length=243199373>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n";
+    let o = score_vcf_text(model.path(), "b37.vcf", &format!("{header}{body}"), &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the VCF is not from this genome's build: its header gives chr1 as 249,250,621 bp (GRCh37/hg19), ")
+            && err.contains("genome.fa has 30,000 bp, and 1 more chromosome differs")
+            && String::from_utf8_lossy(&o.stdout).lines().count() <= 1,
+        "{err}"
+    );
+    let o = score_vcf_text(
+        model.path(),
+        "b37.vcf",
+        &format!("{header}{body}"),
+        &["--allow-build-mismatch"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success() && err.contains("warning: the VCF is not from this genome's build"),
+        "{err}"
+    );
+
+    // No ##contig lines, but most REFs wrong: a note after the first 200 scored alleles.
+    let fasta = std::fs::read(fixture("genome/genome.fa")).unwrap();
+    let chr1 = &FastaReader::new(&fasta[..], "g", usize::MAX)
+        .next()
+        .unwrap()
+        .unwrap()
+        .sequence;
+    let lines: String = (0..240)
+        .map(|i| {
+            let pos = 1000 + 100 * i;
+            let genome_base = chr1[pos - 1].to_ascii_uppercase();
+            let r = if i % 2 == 0 {
+                genome_base
+            } else if genome_base == b'A' {
+                b'C'
+            } else {
+                b'A'
+            };
+            let alt = if r == b'G' { 'T' } else { 'G' };
+            format!("chr1\t{pos}\tv{i}\t{}\t{alt}\n", r as char)
+        })
+        .collect();
+    let o = score_vcf_text(model.path(), "shifted.vcf", &lines, &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("warning: ")
+            && err.contains("of the first 200 scored variants have a REF that differs from")
+            && err.contains("is it the build the VCF was called on? (this model expects"),
+        "{err}"
+    );
+}

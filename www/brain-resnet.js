@@ -359,7 +359,7 @@ export class BrainResNet {
       this.backend = { kind: 'cpu', text: results[0].summary.backend };
     }
     summary.backend = this.backend.text;
-    summary.notes = notes;
+    summary.notes = [...summary.notes, ...notes];
     const events = [...headers.map((h) => ({ Header: h })), ...records.map((r) => ({ Record: r }))];
     // `files`: what was scored, with a .fai built here (for the track and a download).
     return { events, records, summary, seconds: (performance.now() - started) / 1000, files: { vcf, fasta, fai, gzi } };
@@ -442,6 +442,7 @@ function mergeSummaries(list) {
     for (const a of s.aliases) aliases.add(JSON.stringify(a));
     for (const u of s.unknown_contigs) unknown.add(u);
   }
+  out.notes = [...new Set(list.flatMap((s) => s.notes ?? []))];
   out.aliases = [...aliases].map((a) => JSON.parse(a)).sort();
   out.unknown_contigs = [...unknown].sort();
   out.scored = (out.by_status.ok ?? 0) + (out.by_status.ref_mismatch ?? 0);

@@ -32,6 +32,7 @@ pub struct Args {
     pub rc_mean: bool,
     pub out: Option<PathBuf>,
     pub batch: usize,
+    pub allow_build_mismatch: bool,
 }
 
 /// Messages shown per status before the rest are only counted.
@@ -224,7 +225,8 @@ fn score_vcf(
         }
         .map_err(&write_err)
     };
-    let mut scorer = VariantScorer::new(model, genome, opts);
+    let mut scorer =
+        VariantScorer::new(model, genome, opts).allow_build_mismatch(args.allow_build_mismatch);
     let result = scorer.run(items, &mut sink);
     bar.finish_and_clear();
     drop(writer);
@@ -252,8 +254,11 @@ fn report(summary: &Summary, genome_contigs: &[String], seconds: f64) {
         summary.records,
         counts.join(", ")
     );
+    for note in &summary.notes {
+        eprintln!("warning: {note}");
+    }
     let mismatches = summary.by_status.get("ref_mismatch").copied().unwrap_or(0);
-    if mismatches >= 5 && mismatches * 10 > summary.scored() {
+    if summary.notes.is_empty() && mismatches >= 5 && mismatches * 10 > summary.scored() {
         eprintln!(
             "warning: REF differs from the genome for {mismatches} of {} scored alleles: is this the genome build the VCF was called on?",
             summary.scored()

@@ -4,6 +4,7 @@
 //! windows), and the three ways in: a VCF against a genome ([`vcf`]),
 //! sequence pairs ([`pairs`]) and saturation mutagenesis ([`mutagenesis`]).
 
+pub mod build;
 pub mod mutagenesis;
 pub mod pairs;
 pub mod predict;

@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::build;
 use super::predict::{predict_with_references_async, ScoreOptions};
 use super::status::{classify_alt, Status};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::io::genome::{ContigResolver, Genome};
 use crate::io::vcf::VcfItem;
 use crate::model::Model;
@@ -61,6 +62,8 @@ pub struct Summary {
     pub aliases: Vec<(String, String)>,
     /// VCF contig names the genome lacks.
     pub unknown_contigs: Vec<String>,
+    /// Warnings about the run as a whole (a likely build mismatch).
+    pub notes: Vec<String>,
 }
 
 impl Summary {
@@ -95,6 +98,13 @@ pub struct VariantScorer<'m> {
     summary: Summary,
     /// Data lines seen so far (for sharding).
     data_lines: usize,
+    /// `##contig` lengths of the VCF header, checked against the genome
+    /// before the first data line.
+    header_contigs: Vec<(String, u64)>,
+    build_checked: bool,
+    allow_build_mismatch: bool,
+    /// `ref_mismatch` and scored alleles among the first [`build::WATCHED`].
+    watched: (usize, usize),
 }
 
 impl<'m> VariantScorer<'m> {
@@ -110,7 +120,34 @@ impl<'m> VariantScorer<'m> {
             reference_of: vec![],
             summary: Summary::default(),
             data_lines: 0,
+            header_contigs: vec![],
+            build_checked: false,
+            allow_build_mismatch: false,
+            watched: (0, 0),
         }
+    }
+
+    /// Scores even when the VCF header's contig lengths say another build
+    /// (the mismatch becomes a note instead of an error).
+    pub fn allow_build_mismatch(mut self, allow: bool) -> Self {
+        self.allow_build_mismatch = allow;
+        self
+    }
+
+    /// Before the first data line: the header's contig lengths against the genome's.
+    fn check_build(&mut self) -> Result<()> {
+        self.build_checked = true;
+        let genome = self.genome.contigs().to_vec();
+        let name = self.genome.source_name().to_string();
+        if let Some(m) =
+            build::header_mismatch(&self.header_contigs, &genome, &mut self.resolver, &name)
+        {
+            if !self.allow_build_mismatch {
+                return Err(Error::input(&name, m));
+            }
+            self.summary.notes.push(m);
+        }
+        Ok(())
     }
 
     /// Queues a window; `reference` is the queued window it is a variant of
@@ -268,6 +305,13 @@ impl<'m> VariantScorer<'m> {
     /// Queues one item (header or data line), skipping data lines of other
     /// shards. Returns `true` when a batch of windows is ready to predict.
     fn queue(&mut self, item: VcfItem) -> Result<bool> {
+        if let VcfItem::Header(h) = &item {
+            if let Some(c) = build::header_contig(h) {
+                self.header_contigs.push(c);
+            }
+        } else if !self.build_checked {
+            self.check_build()?;
+        }
         if !matches!(item, VcfItem::Header(_)) {
             self.data_lines += 1;
             if let Some((k, n)) = self.opts.shard {
@@ -307,6 +351,18 @@ impl<'m> VariantScorer<'m> {
                         .by_status
                         .entry(allele.status.as_str())
                         .or_default() += 1;
+                    if allele.status.scored() && self.watched.1 < build::WATCHED {
+                        self.watched.0 += usize::from(allele.status == Status::RefMismatch);
+                        self.watched.1 += 1;
+                        if self.watched.1 == build::WATCHED {
+                            let build = &self.model.manifest.genome_build;
+                            let (m, n) = self.watched;
+                            let name = self.genome.source_name().to_string();
+                            self.summary
+                                .notes
+                                .extend(build::mismatch_note(m, n, &name, build));
+                        }
+                    }
                 }
             }
             sink(p.event)?;

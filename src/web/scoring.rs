@@ -30,6 +30,9 @@ struct ScoreArgs {
     /// the page's recovery use it; the page never sets it otherwise).
     #[serde(default)]
     test_panic_at_line: Option<usize>,
+    /// Score even when the VCF header's contig lengths say another build.
+    #[serde(default)]
+    allow_build_mismatch: bool,
 }
 
 fn one() -> usize {
@@ -104,7 +107,8 @@ impl Engine {
                 batch.clear();
                 Ok(())
             };
-            let mut scorer = VariantScorer::new(&model, genome, opts);
+            let mut scorer = VariantScorer::new(&model, genome, opts)
+                .allow_build_mismatch(args.allow_build_mismatch);
             let outcome = scorer
                 .run_async(items, &mut |event| {
                     if let (Event::Record(r), Some(line)) = (&event, args.test_panic_at_line) {

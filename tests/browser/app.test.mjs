@@ -211,6 +211,17 @@ test('a .2bit genome, or a plain FASTA chosen without its .fai, scores like the 
   await page.click('#score-button');
   await page.waitForSelector('#messages .error');
   assert.match(await page.textContent('#messages'), /hg38\.fa\.gz: plain gzip, which cannot be read by region: recompress it with `gunzip -c FILE \| bgzip/);
+
+  // A VCF whose header says GRCh37 against this genome: one sentence before any record.
+  const b37 = path.join(dir, 'b37.vcf');
+  const body = fs.readFileSync(vcf, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).join('\n');
+  fs.writeFileSync(b37, `##fileformat=VCFv4.2\n##contig=<ID=1,length=249250621>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n${body}\n`);
+  await page.evaluate(() => document.getElementById('messages').replaceChildren());
+  await page.setInputFiles('#vcf-input', b37);
+  await page.setInputFiles('#genome-input', [tb]);
+  await page.click('#score-button');
+  await page.waitForSelector('#messages .error');
+  assert.match(await page.textContent('#messages'), /genome\.2bit: the VCF is not from this genome's build: its header gives chr1 as 249,250,621 bp \(GRCh37\/hg19\), genome\.2bit has 30,000 bp/);
 });
 
 test('pasted sequences predict like the CLI', async () => {
