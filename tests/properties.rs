@@ -158,6 +158,44 @@ proptest! {
     }
 
     #[test]
+    fn any_bytes_as_a_twobit_genome_open_and_fetch_or_are_refused_by_name(
+        body in prop::collection::vec(any::<u8>(), 0..600),
+        count in 0u32..5,
+        version in 0u32..3,
+    ) {
+        let mut file = vec![];
+        file.extend(0x1A41_2743u32.to_le_bytes());
+        file.extend(version.to_le_bytes());
+        file.extend(count.to_le_bytes());
+        file.extend(0u32.to_le_bytes());
+        file.extend(body);
+        let len = file.len() as u64;
+        match Genome::from_twobit(Cursor::new(file), "p.2bit", len) {
+            Err(e) => prop_assert!(e.to_string().contains("p.2bit")),
+            Ok(mut g) => {
+                let contigs = g.contigs().to_vec();
+                for (name, len) in contigs {
+                    let l = len.min(5000) as i64;
+                    if let Ok(seq) = g.fetch(&name, -5, l) {
+                        prop_assert_eq!(seq.len() as i64, l + 5);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn any_text_indexed_as_a_fasta_gives_an_index_that_opens_it_or_an_error(data in texty(3000)) {
+        use brain_resnet::io::genome::index::{build_fai, fai_text};
+        if let Ok(index) = build_fai(&data[..], "p.fa", &mut |_| {}) {
+            let text = fai_text(&index);
+            let len = data.len() as u64;
+            let opened = Genome::from_readers(Cursor::new(data), "p.fa", Some(len), (text.as_bytes(), "p.fa.fai"), None::<(&[u8], &str)>);
+            prop_assert!(opened.is_ok(), "{:?}\n{}", opened.err(), text);
+        }
+    }
+
+    #[test]
     fn annotation_and_score_tables_never_panic_and_errors_name_the_file(
         header in prop::sample::subsequence(
             vec!["id", "chrom", "pos", "ref", "alt", "status", "label", "maf", "gerp", "abs_diff:Glut", "log_ratio:Glut"],
