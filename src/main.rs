@@ -97,6 +97,9 @@ enum Command {
         /// (by default that stops the run before the first record).
         #[arg(long)]
         allow_build_mismatch: bool,
+        /// Keep only variants inside these regions (BED: chrom, start, end), with --vcf.
+        #[arg(long, requires = "vcf")]
+        regions: Option<PathBuf>,
     },
     /// The paper's analyses of one profile: enrichment, direction, constraint, selection (JSON).
     Analyze {
@@ -225,6 +228,7 @@ fn main() -> ExitCode {
             batch,
             backend,
             allow_build_mismatch,
+            regions,
         } => score::run(score::Args {
             backend: backend.into(),
             model,
@@ -237,6 +241,7 @@ fn main() -> ExitCode {
             out,
             batch,
             allow_build_mismatch,
+            regions,
         }),
     };
     match result {

@@ -383,3 +383,67 @@ fn a_vcf_from_another_build_is_named_before_scoring_and_a_high_mismatch_rate_is_
         "{err}"
     );
 }
+
+/// BED regions keep only the variants whose REF overlaps them; BED names are
+/// matched to the genome's as the VCF's are (`1` is `chr1`, `MT` is `chrM`).
+#[test]
+fn regions_keep_only_the_variants_inside_and_count_the_rest() {
+    let model = mini_model();
+    let dir = tempfile::tempdir().unwrap();
+    let bed = dir.path().join("locus.bed");
+    // snv_mid (chr1:5001), the deletion's REF (chr1:9001-9003) touching 9002,
+    // mito_alias (MT:700) through chrM; chr9 is not in the genome.
+    std::fs::write(
+        &bed,
+        "track name=locus\n1\t4990\t5010\tpeak\nchr1\t9002\t9003\nchrM\t650\t750\nchr9\t0\t5000\n",
+    )
+    .unwrap();
+    let o = score(
+        model.path(),
+        &fixture("genome/genome.fa"),
+        &fixture("variants.vcf"),
+        &["--regions", path_str(&bed)],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let out = String::from_utf8(o.stdout).unwrap();
+    let ids: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').nth(2).unwrap())
+        .collect();
+    assert_eq!(ids, ["snv_mid", "mito_alias", "deletion"]);
+    assert!(
+        err.contains("regions: 4 from") && err.contains("left out 12 records outside the regions"),
+        "{err}"
+    );
+    assert!(
+        err.contains("regions on contigs the genome lacks were ignored: chr9"),
+        "{err}"
+    );
+    // The kept rows are those of a run without regions (to f32 rounding: the
+    // windows are batched differently).
+    let all = String::from_utf8(
+        score(
+            model.path(),
+            &fixture("genome/genome.fa"),
+            &fixture("variants.vcf"),
+            &[],
+        )
+        .stdout,
+    )
+    .unwrap();
+    let fields = |l: &str| l.split('\t').map(String::from).collect::<Vec<_>>();
+    for line in out.lines().skip(1) {
+        let kept = fields(line);
+        let full = all
+            .lines()
+            .map(fields)
+            .find(|f| f[..6] == kept[..6])
+            .unwrap_or_else(|| panic!("{line}"));
+        for (a, b) in kept[6..].iter().zip(&full[6..]) {
+            let (a, b): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
+            assert!((a - b).abs() <= 1e-6, "{line}: {a} vs {b}");
+        }
+    }
+}

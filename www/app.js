@@ -77,7 +77,7 @@ async function loadModel(model) {
 
 function showFiles() {
   const f = state.files;
-  const what = { vcf: 'VCF', fasta: 'genome', fai: 'index', gzi: 'bgzip index' };
+  const what = { vcf: 'VCF', fasta: 'genome', fai: 'index', gzi: 'bgzip index', regions: 'regions' };
   const names = Object.keys(what).filter((k) => f[k]).map((k) => `${what[k]}: ${f[k].name} (${fmtBytes(f[k].size)})`);
   $('chosen-files').textContent = names.length ? names.join(' · ') : 'No files chosen.';
 }
@@ -144,7 +144,8 @@ async function score(files) {
 function showRun(run) {
   const s = run.summary;
   const counts = Object.entries(s.by_status).map(([k, v]) => `${k} ${v}`).join(', ');
-  $('summary').textContent = `Scored ${s.scored} of ${s.alleles} alleles from ${s.records} records in ${run.seconds.toFixed(1)} s on ${s.backend} (${counts}).`;
+  const outside = s.outside_regions ? ` ${s.outside_regions} records outside the regions were left out.` : '';
+  $('summary').textContent = `Scored ${s.scored} of ${s.alleles} alleles from ${s.records} records in ${run.seconds.toFixed(1)} s on ${s.backend} (${counts}).${outside}`;
   showBackend();
   for (const note of s.notes ?? []) message(note, 'warn');
   for (const [vcf, genome] of s.aliases) message(`VCF contig ${vcf} was read as genome contig ${genome}.`, 'warn');
@@ -338,6 +339,7 @@ function wire() {
   }
   $('vcf-input').onchange = (e) => addFiles(e.target.files);
   $('genome-input').onchange = (e) => addFiles(e.target.files);
+  $('regions-input').onchange = (e) => { state.files.regions = e.target.files[0]; showFiles(); };
   const zone = $('drop-zone');
   zone.ondragover = (e) => { e.preventDefault(); zone.classList.add('over'); };
   zone.ondragleave = () => zone.classList.remove('over');

@@ -283,11 +283,12 @@ export class BrainResNet {
   }
 
   /**
-   * Scores a VCF against a genome; the files are read in the workers, by slices.
+   * Scores a VCF against a genome; the files are read in the workers, by slices. `regions`
+   * (a BED File, optional) keeps only the records inside it (summary.outside_regions counts the rest).
    * onProgress({done, fraction, perSecond, secondsLeft}) is called as batches come.
    * Resolves to {events (headers and records, in input order), summary}.
    */
-  async scoreVcf({ vcf, fasta, fai, gzi }, { rcMean = false, onProgress, onIndexProgress, testPanicAtLine = null, testPanicAlways = false } = {}) {
+  async scoreVcf({ vcf, fasta, fai, gzi, regions }, { rcMean = false, onProgress, onIndexProgress, testPanicAtLine = null, testPanicAlways = false } = {}) {
     if (!vcf) throw new Error('choose a VCF file');
     if (!fasta) throw new Error('choose the genome: UCSC .2bit, FASTA (.fa) or bgzip FASTA (.fa.gz)');
     // A plain FASTA without its .fai is indexed here; the core names what else is missing
@@ -328,7 +329,7 @@ export class BrainResNet {
           if (k === 0) headers = [];
           const panicAt = attempt === 0 || testPanicAlways ? testPanicAtLine : null;
           return await this.pool[k].call('score', {
-            vcf, fasta, fai, gzi: gzi ?? null,
+            vcf, fasta, fai, gzi: gzi ?? null, regions: regions ?? null,
             options: { rc_mean: rcMean, shard: k, shards: n, test_panic_at_line: panicAt },
           }, onBatch(k));
         } catch (e) {
@@ -362,7 +363,7 @@ export class BrainResNet {
     summary.notes = [...summary.notes, ...notes];
     const events = [...headers.map((h) => ({ Header: h })), ...records.map((r) => ({ Record: r }))];
     // `files`: what was scored, with a .fai built here (for the track and a download).
-    return { events, records, summary, seconds: (performance.now() - started) / 1000, files: { vcf, fasta, fai, gzi } };
+    return { events, records, summary, seconds: (performance.now() - started) / 1000, files: { vcf, fasta, fai, gzi, regions } };
   }
 
   /**
@@ -443,6 +444,7 @@ function mergeSummaries(list) {
     for (const u of s.unknown_contigs) unknown.add(u);
   }
   out.notes = [...new Set(list.flatMap((s) => s.notes ?? []))];
+  out.outside_regions = list.reduce((n, s) => n + (s.outside_regions ?? 0), 0);
   out.aliases = [...aliases].map((a) => JSON.parse(a)).sort();
   out.unknown_contigs = [...unknown].sort();
   out.scored = (out.by_status.ok ?? 0) + (out.by_status.ref_mismatch ?? 0);

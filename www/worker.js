@@ -35,7 +35,7 @@ self.onmessage = async (event) => {
         reply(m.id, 'result', {});
         break;
       case 'score': {
-        const summary = await engine.score_vcf(m.vcf, m.fasta, m.fai ?? undefined, m.gzi ?? undefined, m.options,
+        const summary = await engine.score_vcf({ vcf: m.vcf, fasta: m.fasta, fai: m.fai, gzi: m.gzi, regions: m.regions }, m.options,
           (batch) => reply(m.id, 'batch', { batch }));
         reply(m.id, 'result', { summary });
         break;

@@ -33,6 +33,7 @@ pub struct Args {
     pub out: Option<PathBuf>,
     pub batch: usize,
     pub allow_build_mismatch: bool,
+    pub regions: Option<PathBuf>,
 }
 
 /// Messages shown per status before the rest are only counted.
@@ -227,6 +228,15 @@ fn score_vcf(
     };
     let mut scorer =
         VariantScorer::new(model, genome, opts).allow_build_mismatch(args.allow_build_mismatch);
+    if let Some(path) = &args.regions {
+        let file = std::fs::File::open(path).map_err(|e| Error::input(path.display(), e))?;
+        let regions = brain_resnet::io::bed::read_bed(
+            std::io::BufReader::new(file),
+            &path.display().to_string(),
+        )?;
+        eprintln!("regions: {} from {}", regions.len(), path.display());
+        scorer = scorer.regions(regions);
+    }
     let result = scorer.run(items, &mut sink);
     bar.finish_and_clear();
     drop(writer);
@@ -254,6 +264,12 @@ fn report(summary: &Summary, genome_contigs: &[String], seconds: f64) {
         summary.records,
         counts.join(", ")
     );
+    if summary.outside_regions > 0 {
+        eprintln!(
+            "left out {} records outside the regions",
+            summary.outside_regions
+        );
+    }
     for note in &summary.notes {
         eprintln!("warning: {note}");
     }

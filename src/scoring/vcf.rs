@@ -13,6 +13,7 @@ use super::build;
 use super::predict::{predict_with_references_async, ScoreOptions};
 use super::status::{classify_alt, Status};
 use crate::error::{Error, Result};
+use crate::io::bed::Regions;
 use crate::io::genome::{ContigResolver, Genome};
 use crate::io::vcf::VcfItem;
 use crate::model::Model;
@@ -64,6 +65,8 @@ pub struct Summary {
     pub unknown_contigs: Vec<String>,
     /// Warnings about the run as a whole (a likely build mismatch).
     pub notes: Vec<String>,
+    /// Records left out because they lie outside the `--regions` BED.
+    pub outside_regions: usize,
 }
 
 impl Summary {
@@ -105,6 +108,8 @@ pub struct VariantScorer<'m> {
     allow_build_mismatch: bool,
     /// `ref_mismatch` and scored alleles among the first [`build::WATCHED`].
     watched: (usize, usize),
+    /// Regions to keep, by genome contig name.
+    regions: Option<Regions>,
 }
 
 impl<'m> VariantScorer<'m> {
@@ -124,7 +129,40 @@ impl<'m> VariantScorer<'m> {
             build_checked: false,
             allow_build_mismatch: false,
             watched: (0, 0),
+            regions: None,
         }
+    }
+
+    /// Keeps only records whose REF overlaps one of `regions` (BED contig
+    /// names are matched to the genome's as the VCF's are: `1` is `chr1`).
+    pub fn regions(mut self, regions: Regions) -> Self {
+        let mut resolver =
+            ContigResolver::new(self.genome.contigs().iter().map(|(n, _)| n.clone()));
+        let (regions, missing) = regions.rekeyed(|bed| resolver.resolve(bed).map(String::from));
+        if !missing.is_empty() {
+            self.summary.notes.push(format!(
+                "regions on contigs the genome lacks were ignored: {}",
+                missing.join(", ")
+            ));
+        }
+        self.regions = Some(regions);
+        self
+    }
+
+    /// Is this record outside the regions (when there are regions)?
+    fn outside_regions(&mut self, r: &crate::io::vcf::VcfRecord) -> bool {
+        let Some(regions) = &self.regions else {
+            return false;
+        };
+        let Some(contig) = self.resolver.resolve(&r.chrom) else {
+            return true;
+        };
+        let start = r.pos.saturating_sub(1);
+        !regions.overlaps(
+            contig,
+            start,
+            start.saturating_add(r.reference.len() as u64),
+        )
     }
 
     /// Scores even when the VCF header's contig lengths say another build
@@ -318,6 +356,12 @@ impl<'m> VariantScorer<'m> {
                 if (self.data_lines - 1) % n.max(1) != k {
                     return Ok(false);
                 }
+            }
+        }
+        if let VcfItem::Record(r) = &item {
+            if self.outside_regions(r) {
+                self.summary.outside_regions += 1;
+                return Ok(false);
             }
         }
         self.add(item)?;

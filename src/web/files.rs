@@ -137,3 +137,15 @@ pub fn index_fasta(file: &File, on_progress: Option<js_sys::Function>) -> Result
     let index = index::build_fai(reader, &file.name(), &mut progress).map_err(js_err)?;
     Ok(index::fai_text(&index))
 }
+
+/// The `File` at `obj[name]` (`None` when absent, null or undefined).
+pub(super) fn file_field(obj: &JsValue, name: &str) -> Result<Option<File>, JsError> {
+    let v = js_sys::Reflect::get(obj, &JsValue::from_str(name))
+        .map_err(|_| js_err(format!("cannot read `{name}` of the files")))?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.dyn_into::<File>()
+        .map(Some)
+        .map_err(|_| js_err(format!("`{name}` is not a File")))
+}

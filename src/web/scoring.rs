@@ -6,11 +6,11 @@ use std::io::BufReader;
 use js_sys::Function;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
-use web_sys::File;
 
 use super::engine::Engine;
-use super::files::{open_genome, BlobReader};
+use super::files::{file_field, open_genome, BlobReader};
 use super::{js_err, to_js};
+use crate::io::bed::read_bed;
 use crate::io::vcf::vcf_reader;
 use crate::scoring::{Event, ScoreOptions, Summary, VariantScorer};
 
@@ -64,20 +64,30 @@ struct SummaryOut {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Scores a VCF `File` against a genome given as `File`s (FASTA or bgzip
-    /// FASTA, its `.fai`, and `.gzi` for bgzip). Calls `on_batch` with
+    /// Scores the VCF of `files` (`{vcf, fasta, fai?, gzi?, regions?}`, `File`s)
+    /// against its genome (a `.2bit`, or a FASTA or bgzip FASTA with its
+    /// `.fai`, and `.gzi` for bgzip), keeping only records inside the
+    /// `regions` BED when one is given. Calls `on_batch` with
     /// `{events, bytes_read, bytes_total}` as results come; resolves to the
     /// summary (with `backend`: where the windows were predicted).
     pub fn score_vcf(
         &self,
-        vcf: &File,
-        fasta: &File,
-        fai: Option<File>,
-        gzi: Option<File>,
+        files: &JsValue,
         options: JsValue,
         on_batch: &Function,
     ) -> Result<js_sys::Promise, JsError> {
         let args: ScoreArgs = serde_wasm_bindgen::from_value(options).map_err(js_err)?;
+        let vcf = file_field(files, "vcf")?.ok_or_else(|| js_err("no VCF file"))?;
+        let fasta = file_field(files, "fasta")?.ok_or_else(|| js_err("no genome file"))?;
+        let (fai, gzi) = (file_field(files, "fai")?, file_field(files, "gzi")?);
+        let regions = file_field(files, "regions")?;
+        let (vcf, fasta) = (&vcf, &fasta);
+        let regions = match regions {
+            Some(f) => {
+                Some(read_bed(BufReader::new(BlobReader::new(&f)?), &f.name()).map_err(js_err)?)
+            }
+            None => None,
+        };
         let genome = open_genome(fasta, fai.as_ref(), gzi.as_ref())?;
         let vcf_blob = BlobReader::new(vcf)?;
         let read = vcf_blob.read.clone();
@@ -109,6 +119,9 @@ impl Engine {
             };
             let mut scorer = VariantScorer::new(&model, genome, opts)
                 .allow_build_mismatch(args.allow_build_mismatch);
+            if let Some(regions) = regions {
+                scorer = scorer.regions(regions);
+            }
             let outcome = scorer
                 .run_async(items, &mut |event| {
                     if let (Event::Record(r), Some(line)) = (&event, args.test_panic_at_line) {
