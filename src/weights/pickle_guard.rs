@@ -11,7 +11,7 @@
 //! crossed. Opcodes candle does not know are left for candle to refuse.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 
 /// The most bytes one pickle of a checkpoint may have (a state dict's pickle
 /// is a few kilobytes per tensor).
@@ -57,12 +57,20 @@ impl<R: BufRead> Guard<'_, R> {
             ));
         }
         let start = self.out.len();
-        let got = (&mut *self.r)
-            .take(n)
-            .read_to_end(&mut self.out)
-            .map_err(|e| format!("cannot be read ({e})"))?;
-        if got as u64 != n {
-            return Err("ends early (truncated)".into());
+        // Straight from the reader's buffer: most reads are of one to four bytes.
+        let mut need = n as usize;
+        while need > 0 {
+            let buf = self
+                .r
+                .fill_buf()
+                .map_err(|e| format!("cannot be read ({e})"))?;
+            if buf.is_empty() {
+                return Err("ends early (truncated)".into());
+            }
+            let k = need.min(buf.len());
+            self.out.extend_from_slice(&buf[..k]);
+            self.r.consume(k);
+            need -= k;
         }
         Ok(&self.out[start..])
     }
