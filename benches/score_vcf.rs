@@ -112,6 +112,7 @@ fn main() {
         std::io::sink(),
         &[Score::AbsDiff, Score::LogRatio],
         model.labels(),
+        false,
     )
     .unwrap();
     let mut scorer = VariantScorer::new(

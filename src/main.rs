@@ -100,6 +100,10 @@ enum Command {
         /// Keep only variants inside these regions (BED: chrom, start, end), with --vcf.
         #[arg(long, requires = "vcf")]
         regions: Option<PathBuf>,
+        /// Score only the alleles this sample of the VCF carries (its GT); adds
+        /// `sample` and `genotype` columns.
+        #[arg(long, requires = "vcf")]
+        sample: Option<String>,
     },
     /// The paper's analyses of one profile: enrichment, direction, constraint, selection (JSON).
     Analyze {
@@ -229,6 +233,7 @@ fn main() -> ExitCode {
             backend,
             allow_build_mismatch,
             regions,
+            sample,
         } => score::run(score::Args {
             backend: backend.into(),
             model,
@@ -242,6 +247,7 @@ fn main() -> ExitCode {
             batch,
             allow_build_mismatch,
             regions,
+            sample,
         }),
     };
     match result {

@@ -35,19 +35,26 @@ pub struct TsvWriter<W: Write> {
     out: W,
     scores: Vec<Score>,
     n_labels: usize,
+    sample: bool,
 }
 
 impl<W: Write> TsvWriter<W> {
-    pub fn new(mut out: W, scores: &[Score], labels: &[String]) -> io::Result<Self> {
+    /// `sample`: the run scored one sample's alleles (`--sample`), so the
+    /// rows carry `sample` and `genotype` columns after `status`.
+    pub fn new(mut out: W, scores: &[Score], labels: &[String], sample: bool) -> io::Result<Self> {
         let mut header: Vec<String> = ["chrom", "pos", "id", "ref", "alt", "status"]
             .map(String::from)
             .to_vec();
+        if sample {
+            header.extend(["sample".to_string(), "genotype".to_string()]);
+        }
         header.extend(score_header(scores, labels));
         writeln!(out, "{}", header.join("\t"))?;
         Ok(TsvWriter {
             out,
             scores: scores.to_vec(),
             n_labels: labels.len(),
+            sample,
         })
     }
 
@@ -70,6 +77,13 @@ impl<W: Write> TsvWriter<W> {
             allele.alt.clone(),
             allele.status.as_str().to_string(),
         ];
+        if self.sample {
+            let (sample, gt) = rec
+                .call
+                .as_ref()
+                .map_or((".", "."), |c| (c.sample.as_str(), c.genotype.as_str()));
+            cells.extend([sample.to_string(), gt.to_string()]);
+        }
         score_cells(&allele.probs, &self.scores, self.n_labels, &mut cells);
         writeln!(self.out, "{}", cells.join("\t"))
     }

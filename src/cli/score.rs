@@ -34,6 +34,7 @@ pub struct Args {
     pub batch: usize,
     pub allow_build_mismatch: bool,
     pub regions: Option<PathBuf>,
+    pub sample: Option<String>,
 }
 
 /// Messages shown per status before the rest are only counted.
@@ -187,7 +188,9 @@ fn score_vcf(
     let mut writer = if args.vcf_output {
         Writer::Vcf(VcfWriter::new(&mut out, scores, &labels, &model_line))
     } else {
-        Writer::Tsv(TsvWriter::new(&mut out, scores, &labels).map_err(&write_err)?)
+        Writer::Tsv(
+            TsvWriter::new(&mut out, scores, &labels, args.sample.is_some()).map_err(&write_err)?,
+        )
     };
     let bar = bar(len, "VCF");
     let mut messages = Messages {
@@ -228,6 +231,9 @@ fn score_vcf(
     };
     let mut scorer =
         VariantScorer::new(model, genome, opts).allow_build_mismatch(args.allow_build_mismatch);
+    if let Some(sample) = &args.sample {
+        scorer = scorer.sample(sample);
+    }
     if let Some(path) = &args.regions {
         let file = std::fs::File::open(path).map_err(|e| Error::input(path.display(), e))?;
         let regions = brain_resnet::io::bed::read_bed(
@@ -264,6 +270,12 @@ fn report(summary: &Summary, genome_contigs: &[String], seconds: f64) {
         summary.records,
         counts.join(", ")
     );
+    if summary.missing_calls + summary.not_carried > 0 {
+        eprintln!(
+            "left out {} records where the sample carries no ALT (0/0) and {} with a missing call (./.)",
+            summary.not_carried, summary.missing_calls
+        );
+    }
     if summary.outside_regions > 0 {
         eprintln!(
             "left out {} records outside the regions",

@@ -219,3 +219,96 @@ mod tests {
         );
     }
 }
+
+/// The sample names of a `#CHROM` header line: the columns after FORMAT.
+pub fn sample_names(header: &str) -> Option<Vec<String>> {
+    if !header.starts_with("#CHROM") {
+        return None;
+    }
+    Some(header.split('\t').skip(9).map(String::from).collect())
+}
+
+/// One sample's call at a record: its GT as written (`0/1`, `1|0`, `./.`)
+/// and the allele index of each copy (`None` for a missing `.`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Genotype {
+    pub text: String,
+    pub alleles: Vec<Option<usize>>,
+}
+
+impl Genotype {
+    /// No allele called (`.`, `./.`).
+    pub fn is_missing(&self) -> bool {
+        self.alleles.iter().all(Option::is_none)
+    }
+
+    /// The ALT indices (1-based, as in GT) the sample carries, sorted, once each.
+    pub fn carried(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .alleles
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|&a| a > 0)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
+/// The GT of sample `k` (0-based among the samples) on data line `raw`.
+pub fn genotype(raw: &str, k: usize) -> std::result::Result<Genotype, String> {
+    let cols: Vec<&str> = raw.split('\t').collect();
+    let format = cols.get(8).ok_or("no FORMAT column")?;
+    let gt = format
+        .split(':')
+        .position(|f| f == "GT")
+        .ok_or("FORMAT has no GT")?;
+    let sample = cols
+        .get(9 + k)
+        .ok_or_else(|| format!("{} columns, no column for sample {}", cols.len(), k + 1))?;
+    // Trailing fields may be dropped (VCF 4.3, 1.6.2): a missing GT is `.`.
+    let text = sample.split(':').nth(gt).unwrap_or(".").to_string();
+    let alleles = text
+        .split(['/', '|'])
+        .map(|a| match a {
+            "." => Ok(None),
+            n => n
+                .parse::<usize>()
+                .map(Some)
+                .map_err(|_| format!("GT `{text}` is not a genotype")),
+        })
+        .collect::<std::result::Result<Vec<_>, String>>()?;
+    Ok(Genotype { text, alleles })
+}
+
+#[cfg(test)]
+mod genotype_tests {
+    use super::*;
+
+    #[test]
+    fn genotypes_of_a_sample() {
+        let line = "chr1\t10\t.\tA\tC,G\t.\t.\t.\tGT:DP\t0/1:9\t1|2:3\t./.:0\t0/0\t.";
+        let g = |k| genotype(line, k).unwrap();
+        assert_eq!(g(0).carried(), [1]);
+        assert_eq!(g(1).carried(), [1, 2]);
+        assert_eq!(g(1).text, "1|2");
+        assert!(g(2).is_missing());
+        assert!(g(3).carried().is_empty() && !g(3).is_missing());
+        assert!(g(4).is_missing());
+        assert!(genotype(line, 5)
+            .unwrap_err()
+            .contains("no column for sample 6"));
+        assert!(genotype("chr1\t10\t.\tA\tC\t.\t.\t.\tDP\t3", 0)
+            .unwrap_err()
+            .contains("no GT"));
+        assert!(genotype("chr1\t10\t.\tA\tC\t.\t.\t.\tGT\tx/1", 0)
+            .unwrap_err()
+            .contains("not a genotype"));
+        assert_eq!(
+            sample_names("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tNA1\tNA2"),
+            Some(vec!["NA1".to_string(), "NA2".to_string()])
+        );
+    }
+}

@@ -17,10 +17,12 @@ pub enum Status {
     InvalidRecord,
     GenomeError,
     InvalidSequence,
+    /// The chosen sample does not carry this ALT (`--sample`).
+    NotCarried,
 }
 
 impl Status {
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 12] = [
         Status::Ok,
         Status::RefMismatch,
         Status::UnknownContig,
@@ -32,6 +34,7 @@ impl Status {
         Status::InvalidRecord,
         Status::GenomeError,
         Status::InvalidSequence,
+        Status::NotCarried,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Status {
             Status::InvalidRecord => "invalid_record",
             Status::GenomeError => "genome_error",
             Status::InvalidSequence => "invalid_sequence",
+            Status::NotCarried => "not_carried",
         }
     }
 
@@ -63,6 +67,9 @@ impl Status {
             Status::InvalidRecord => "the line is not a valid VCF record",
             Status::GenomeError => "the genome could not be read around this variant",
             Status::InvalidSequence => "the sequence cannot be encoded (too long)",
+            Status::NotCarried => {
+                "the chosen sample does not carry this ALT (its genotype has other alleles)"
+            }
         }
     }
 

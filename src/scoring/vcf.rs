@@ -45,6 +45,26 @@ pub struct RecordResult {
     /// False for lines that are not valid records (written to TSV, not to VCF).
     pub valid: bool,
     pub alleles: Vec<AlleleResult>,
+    /// The chosen sample's call at this record (`--sample`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<Box<SampleCall>>,
+}
+
+/// What the chosen sample's call means for a record.
+enum Call {
+    /// Left out (counted): no ALT carried, or a missing call.
+    Skip,
+    /// Scored: the call, and the ALT indices (1-based) carried.
+    Keep(SampleCall, Vec<usize>),
+    /// The call cannot be read: the record becomes `invalid_record`.
+    Invalid(String),
+}
+
+/// A sample's genotype at a record, as written in the VCF.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleCall {
+    pub sample: String,
+    pub genotype: String,
 }
 
 /// Items in input order, as the sink receives them.
@@ -67,6 +87,10 @@ pub struct Summary {
     pub notes: Vec<String>,
     /// Records left out because they lie outside the `--regions` BED.
     pub outside_regions: usize,
+    /// With `--sample`: records left out where the sample's call is missing
+    /// (`./.`), and where it carries no ALT (`0/0`).
+    pub missing_calls: usize,
+    pub not_carried: usize,
 }
 
 impl Summary {
@@ -110,6 +134,9 @@ pub struct VariantScorer<'m> {
     watched: (usize, usize),
     /// Regions to keep, by genome contig name.
     regions: Option<Regions>,
+    /// The sample whose carried alleles are scored, and its column among
+    /// the samples once the `#CHROM` line is read.
+    sample: Option<(String, Option<usize>)>,
 }
 
 impl<'m> VariantScorer<'m> {
@@ -130,7 +157,90 @@ impl<'m> VariantScorer<'m> {
             allow_build_mismatch: false,
             watched: (0, 0),
             regions: None,
+            sample: None,
         }
+    }
+
+    /// Scores only the alleles `sample` carries (its GT): records where it
+    /// carries none, or whose call is missing, are counted and left out;
+    /// other ALTs of a kept record are `not_carried`.
+    pub fn sample(mut self, sample: &str) -> Self {
+        self.sample = Some((sample.to_string(), None));
+        self
+    }
+
+    /// The chosen sample's column, from the `#CHROM` line.
+    fn find_sample(&mut self, header: &str) -> Result<()> {
+        let Some((name, col)) = &mut self.sample else {
+            return Ok(());
+        };
+        let Some(names) = crate::io::vcf::sample_names(header) else {
+            return Ok(());
+        };
+        match names.iter().position(|n| n == name) {
+            Some(k) => *col = Some(k),
+            None => {
+                let listed: Vec<&str> = names.iter().take(10).map(String::as_str).collect();
+                return Err(Error::input(
+                    "VCF",
+                    format!(
+                        "sample `{name}` is not in the #CHROM line (samples: {}{})",
+                        if listed.is_empty() {
+                            "none".to_string()
+                        } else {
+                            listed.join(", ")
+                        },
+                        if names.len() > 10 {
+                            format!(" and {} more", names.len() - 10)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// What the chosen sample's call means for record `r`.
+    fn sample_call(&mut self, r: &crate::io::vcf::VcfRecord) -> Result<Call> {
+        let Some((name, col)) = &self.sample else {
+            return Ok(Call::Skip);
+        };
+        let Some(k) = *col else {
+            return Err(Error::input(
+                "VCF",
+                format!(
+                    "no #CHROM line before line {}: the column of sample `{name}` is unknown",
+                    r.line
+                ),
+            ));
+        };
+        let g = match crate::io::vcf::genotype(&r.raw, k) {
+            Ok(g) => g,
+            Err(m) => return Ok(Call::Invalid(format!("sample {name}: {m}"))),
+        };
+        if g.is_missing() {
+            self.summary.missing_calls += 1;
+            return Ok(Call::Skip);
+        }
+        let carried = g.carried();
+        if carried.is_empty() {
+            self.summary.not_carried += 1;
+            return Ok(Call::Skip);
+        }
+        if let Some(&bad) = carried.iter().find(|&&a| a > r.alts.len()) {
+            return Ok(Call::Invalid(format!(
+                "sample {name}: GT `{}` names allele {bad}, the record has {} ALT",
+                g.text,
+                r.alts.len()
+            )));
+        }
+        let call = SampleCall {
+            sample: name.clone(),
+            genotype: g.text,
+        };
+        Ok(Call::Keep(call, carried))
     }
 
     /// Keeps only records whose REF overlaps one of `regions` (BED contig
@@ -224,6 +334,7 @@ impl<'m> VariantScorer<'m> {
                     contig: None,
                     valid: false,
                     alleles,
+                    call: None,
                 };
                 (Event::Record(rec), None, vec![])
             }
@@ -328,6 +439,7 @@ impl<'m> VariantScorer<'m> {
                     contig,
                     valid: true,
                     alleles,
+                    call: None,
                 };
                 (Event::Record(rec), ref_window, alt_windows)
             }
@@ -347,6 +459,7 @@ impl<'m> VariantScorer<'m> {
             if let Some(c) = build::header_contig(h) {
                 self.header_contigs.push(c);
             }
+            self.find_sample(h)?;
         } else if !self.build_checked {
             self.check_build()?;
         }
@@ -358,13 +471,51 @@ impl<'m> VariantScorer<'m> {
                 }
             }
         }
+        let mut call = None;
+        let mut item = item;
         if let VcfItem::Record(r) = &item {
             if self.outside_regions(r) {
                 self.summary.outside_regions += 1;
                 return Ok(false);
             }
+            if self.sample.is_some() {
+                match self.sample_call(r)? {
+                    Call::Skip => return Ok(false),
+                    Call::Keep(c, carried) => call = Some((c, carried)),
+                    Call::Invalid(message) => {
+                        let fields = [
+                            r.chrom.clone(),
+                            r.pos.to_string(),
+                            r.id.clone(),
+                            r.reference.clone(),
+                            r.alts.join(","),
+                        ];
+                        item = VcfItem::Invalid(crate::io::vcf::InvalidLine {
+                            line: r.line,
+                            raw: r.raw.clone(),
+                            fields,
+                            message: message
+                                .split_once(": ")
+                                .map_or(message.clone(), |(_, m)| m.to_string()),
+                        });
+                    }
+                }
+            }
         }
         self.add(item)?;
+        if let Some((sample_call, carried)) = call {
+            let p = self.pending.last_mut().expect("a record was just queued");
+            if let Event::Record(rec) = &mut p.event {
+                for (i, allele) in rec.alleles.iter_mut().enumerate() {
+                    if !carried.contains(&(i + 1)) {
+                        allele.status = Status::NotCarried;
+                        allele.message = None;
+                        p.alt_windows[i] = None;
+                    }
+                }
+                rec.call = Some(Box::new(sample_call));
+            }
+        }
         let per = 4 * self.model.window();
         Ok(self.windows.len() / per >= self.opts.batch.max(1) * 4)
     }

@@ -39,7 +39,10 @@ pub fn format_results(
     let mut buf = Vec::new();
     match format {
         "tsv" => {
-            let mut w = TsvWriter::new(&mut buf, &scores, labels).map_err(js_err)?;
+            let sample = events
+                .iter()
+                .any(|e| matches!(e, Event::Record(r) if r.call.is_some()));
+            let mut w = TsvWriter::new(&mut buf, &scores, labels, sample).map_err(js_err)?;
             for e in &events {
                 w.write(e).map_err(js_err)?;
             }
