@@ -456,8 +456,13 @@ fn a_chosen_sample_scores_only_the_alleles_it_carries_with_genotype_columns() {
     let text = std::fs::read_to_string(fixture("variants.vcf")).unwrap();
     let mut vcf = String::new();
     // Genotypes of NA1 and NA2 by record id (records not listed: 0/1 and 0/0).
-    let gts = [("snv_mid", "0|1", "1/1"), ("snv_contig_start", "0/0", "0/1"), ("multi_allelic", "0/2", "1/2"),
-        ("no_chr_prefix", "./.", "0/1"), ("deletion", "1/1", "0/0")];
+    let gts = [
+        ("snv_mid", "0|1", "1/1"),
+        ("snv_contig_start", "0/0", "0/1"),
+        ("multi_allelic", "0/2", "1/2"),
+        ("no_chr_prefix", "./.", "0/1"),
+        ("deletion", "1/1", "0/0"),
+    ];
     for line in text.lines() {
         if line.starts_with("##") {
             vcf.push_str(line);
@@ -465,7 +470,10 @@ fn a_chosen_sample_scores_only_the_alleles_it_carries_with_genotype_columns() {
             vcf.push_str("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tNA1\tNA2");
         } else {
             let cols: Vec<&str> = line.split('\t').collect();
-            let (a, b) = gts.iter().find(|g| g.0 == cols[2]).map_or(("0/1", "0/0"), |g| (g.1, g.2));
+            let (a, b) = gts
+                .iter()
+                .find(|g| g.0 == cols[2])
+                .map_or(("0/1", "0/0"), |g| (g.1, g.2));
             let mut c: Vec<String> = cols.iter().map(|s| s.to_string()).collect();
             c.resize(8, ".".into());
             vcf.push_str(&format!("{}\tGT:DP\t{a}:7\t{b}:9", c.join("\t")));
@@ -477,11 +485,25 @@ fn a_chosen_sample_scores_only_the_alleles_it_carries_with_genotype_columns() {
     assert!(o.status.success(), "{err}");
     let out = String::from_utf8(o.stdout).unwrap();
     let header: Vec<&str> = out.lines().next().unwrap().split('\t').collect();
-    assert_eq!(&header[..8], ["chrom", "pos", "id", "ref", "alt", "status", "sample", "genotype"]);
-    let rows: Vec<Vec<&str>> = out.lines().skip(1).map(|l| l.split('\t').collect()).collect();
-    let row = |id: &str, alt: &str| rows.iter().find(|r| r[2] == id && r[4] == alt).map(|r| (r[5], r[6], r[7]));
+    assert_eq!(
+        &header[..8],
+        ["chrom", "pos", "id", "ref", "alt", "status", "sample", "genotype"]
+    );
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    let row = |id: &str, alt: &str| {
+        rows.iter()
+            .find(|r| r[2] == id && r[4] == alt)
+            .map(|r| (r[5], r[6], r[7]))
+    };
     assert_eq!(row("snv_mid", "C"), Some(("ok", "NA1", "0|1")));
-    assert_eq!(row("multi_allelic", "A"), Some(("not_carried", "NA1", "0/2")));
+    assert_eq!(
+        row("multi_allelic", "A"),
+        Some(("not_carried", "NA1", "0/2"))
+    );
     assert_eq!(row("multi_allelic", "C"), Some(("ok", "NA1", "0/2")));
     assert_eq!(row("deletion", "A"), Some(("ok", "NA1", "1/1")));
     assert_eq!(row("snv_contig_start", "T"), None, "0/0: left out");
@@ -491,10 +513,22 @@ fn a_chosen_sample_scores_only_the_alleles_it_carries_with_genotype_columns() {
         "{err}"
     );
     // Scored values equal the run without a sample (f32 rounding: other batches).
-    let all = String::from_utf8(score_vcf_text(model.path(), "samples.vcf", &vcf, &[]).stdout).unwrap();
-    let plain = all.lines().find(|l| l.contains("\tmulti_allelic\t") && l.split('\t').nth(4) == Some("C")).unwrap();
-    let ours = out.lines().find(|l| l.contains("\tmulti_allelic\t") && l.split('\t').nth(4) == Some("C")).unwrap();
-    let nums = |l: &str, skip: usize| l.split('\t').skip(skip).map(|v| v.parse::<f64>().unwrap()).collect::<Vec<_>>();
+    let all =
+        String::from_utf8(score_vcf_text(model.path(), "samples.vcf", &vcf, &[]).stdout).unwrap();
+    let plain = all
+        .lines()
+        .find(|l| l.contains("\tmulti_allelic\t") && l.split('\t').nth(4) == Some("C"))
+        .unwrap();
+    let ours = out
+        .lines()
+        .find(|l| l.contains("\tmulti_allelic\t") && l.split('\t').nth(4) == Some("C"))
+        .unwrap();
+    let nums = |l: &str, skip: usize| {
+        l.split('\t')
+            .skip(skip)
+            .map(|v| v.parse::<f64>().unwrap())
+            .collect::<Vec<_>>()
+    };
     for (a, b) in nums(ours, 8).iter().zip(nums(plain, 6)) {
         assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
     }
@@ -502,5 +536,8 @@ fn a_chosen_sample_scores_only_the_alleles_it_carries_with_genotype_columns() {
     let o = score_vcf_text(model.path(), "samples.vcf", &vcf, &["--sample", "NA3"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("sample `NA3` is not in the #CHROM line (samples: NA1, NA2)"), "{err}");
+    assert!(
+        err.contains("sample `NA3` is not in the #CHROM line (samples: NA1, NA2)"),
+        "{err}"
+    );
 }

@@ -101,6 +101,21 @@ function progress(p) {
   $('progress-text').textContent = `${p.done} variants, ${p.perSecond.toFixed(1)} variants/s${left}`;
 }
 
+/** The chosen VCF's samples, to pick whose alleles to score (hidden for a VCF without samples). */
+async function showSamples() {
+  const vcf = state.files.vcf;
+  $('sample-label').hidden = true;
+  if (!vcf || !state.br) return;
+  try {
+    const samples = await state.br.vcfSamples(vcf);
+    if (state.files.vcf !== vcf || !samples.length) return;
+    $('sample-select').replaceChildren(new Option('every ALT (no sample)', ''), ...samples.map((n) => new Option(n, n)));
+    $('sample-label').hidden = false;
+  } catch (e) {
+    message(e.message);
+  }
+}
+
 function indexProgress({ read, total }) {
   $('progress-section').hidden = false;
   $('progress').value = total ? read / total : 0;
@@ -124,7 +139,8 @@ async function score(files) {
   setBusy(true);
   $('results-section').hidden = true;
   try {
-    const run = await state.br.scoreVcf(files, { rcMean: $('rc-mean').checked, onProgress: progress, onIndexProgress: indexProgress });
+    const sample = $('sample-label').hidden ? null : ($('sample-select').value || null);
+    const run = await state.br.scoreVcf(files, { rcMean: $('rc-mean').checked, sample, onProgress: progress, onIndexProgress: indexProgress });
     run.rcMean = $('rc-mean').checked;
     state.run = run;
     state.runFiles = run.files;
@@ -144,7 +160,8 @@ async function score(files) {
 function showRun(run) {
   const s = run.summary;
   const counts = Object.entries(s.by_status).map(([k, v]) => `${k} ${v}`).join(', ');
-  const outside = s.outside_regions ? ` ${s.outside_regions} records outside the regions were left out.` : '';
+  let outside = s.outside_regions ? ` ${s.outside_regions} records outside the regions were left out.` : '';
+  if (s.not_carried || s.missing_calls) outside += ` Left out: ${s.not_carried} records where the sample carries no ALT (0/0), ${s.missing_calls} with a missing call (./.).`;
   $('summary').textContent = `Scored ${s.scored} of ${s.alleles} alleles from ${s.records} records in ${run.seconds.toFixed(1)} s on ${s.backend} (${counts}).${outside}`;
   showBackend();
   for (const note of s.notes ?? []) message(note, 'warn');
@@ -337,13 +354,13 @@ function wire() {
       $('sequences-panel').hidden = panel !== 'sequences-panel';
     };
   }
-  $('vcf-input').onchange = (e) => addFiles(e.target.files);
+  $('vcf-input').onchange = (e) => { addFiles(e.target.files); showSamples(); };
   $('genome-input').onchange = (e) => addFiles(e.target.files);
   $('regions-input').onchange = (e) => { state.files.regions = e.target.files[0]; showFiles(); };
   const zone = $('drop-zone');
   zone.ondragover = (e) => { e.preventDefault(); zone.classList.add('over'); };
   zone.ondragleave = () => zone.classList.remove('over');
-  zone.ondrop = (e) => { e.preventDefault(); zone.classList.remove('over'); addFiles(e.dataTransfer.files); };
+  zone.ondrop = (e) => { e.preventDefault(); zone.classList.remove('over'); addFiles(e.dataTransfer.files); showSamples(); };
   $('score-button').onclick = () => score(state.files);
   $('demo-button').onclick = async () => {
     try { await score(await demoFiles()); } catch (e) { message(e.message); }

@@ -285,10 +285,12 @@ export class BrainResNet {
   /**
    * Scores a VCF against a genome; the files are read in the workers, by slices. `regions`
    * (a BED File, optional) keeps only the records inside it (summary.outside_regions counts the rest).
+   * `sample` (a name from vcfSamples) scores only the ALTs it carries; its 0/0 and ./. records are
+   * counted (summary.not_carried, summary.missing_calls) and left out.
    * onProgress({done, fraction, perSecond, secondsLeft}) is called as batches come.
    * Resolves to {events (headers and records, in input order), summary}.
    */
-  async scoreVcf({ vcf, fasta, fai, gzi, regions }, { rcMean = false, onProgress, onIndexProgress, testPanicAtLine = null, testPanicAlways = false } = {}) {
+  async scoreVcf({ vcf, fasta, fai, gzi, regions }, { rcMean = false, sample = null, onProgress, onIndexProgress, testPanicAtLine = null, testPanicAlways = false } = {}) {
     if (!vcf) throw new Error('choose a VCF file');
     if (!fasta) throw new Error('choose the genome: UCSC .2bit, FASTA (.fa) or bgzip FASTA (.fa.gz)');
     // A plain FASTA without its .fai is indexed here; the core names what else is missing
@@ -330,7 +332,7 @@ export class BrainResNet {
           const panicAt = attempt === 0 || testPanicAlways ? testPanicAtLine : null;
           return await this.pool[k].call('score', {
             vcf, fasta, fai, gzi: gzi ?? null, regions: regions ?? null,
-            options: { rc_mean: rcMean, shard: k, shards: n, test_panic_at_line: panicAt },
+            options: { rc_mean: rcMean, shard: k, shards: n, test_panic_at_line: panicAt, sample },
           }, onBatch(k));
         } catch (e) {
           if (!e.crashed) throw e;
@@ -364,6 +366,12 @@ export class BrainResNet {
     const events = [...headers.map((h) => ({ Header: h })), ...records.map((r) => ({ Record: r }))];
     // `files`: what was scored, with a .fai built here (for the track and a download).
     return { events, records, summary, seconds: (performance.now() - started) / 1000, files: { vcf, fasta, fai, gzi, regions } };
+  }
+
+  /** The sample names of a VCF `File` (its #CHROM line), read in a worker: [] when it has none. */
+  async vcfSamples(vcf) {
+    await this.#ensurePool();
+    return (await this.pool[0].call('samples', { file: vcf })).samples;
   }
 
   /**
@@ -444,7 +452,7 @@ function mergeSummaries(list) {
     for (const u of s.unknown_contigs) unknown.add(u);
   }
   out.notes = [...new Set(list.flatMap((s) => s.notes ?? []))];
-  out.outside_regions = list.reduce((n, s) => n + (s.outside_regions ?? 0), 0);
+  for (const k of ['outside_regions', 'not_carried', 'missing_calls']) out[k] = list.reduce((n, s) => n + (s[k] ?? 0), 0);
   out.aliases = [...aliases].map((a) => JSON.parse(a)).sort();
   out.unknown_contigs = [...unknown].sort();
   out.scored = (out.by_status.ok ?? 0) + (out.by_status.ref_mismatch ?? 0);

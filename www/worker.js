@@ -3,7 +3,7 @@
 // 'crash': the WebAssembly instance aborted (a panic in the core); this worker is
 // finished and the page replaces it.
 // User files arrive as File objects and are read here, by slices (FileReaderSync).
-import init, { Engine, format_results, index_fasta, joined_rows, last_panic, parse_annotations } from './pkg/brain_resnet.js';
+import init, { Engine, format_results, index_fasta, joined_rows, last_panic, parse_annotations, vcf_samples } from './pkg/brain_resnet.js';
 
 let engine = null;
 const ready = init();
@@ -48,6 +48,9 @@ self.onmessage = async (event) => {
         break;
       case 'index': // a plain FASTA without its .fai: one pass over the File's slices
         reply(m.id, 'result', { fai: index_fasta(m.file, (read, total) => reply(m.id, 'batch', { batch: { read, total } })) });
+        break;
+      case 'samples': // the sample names of a VCF's #CHROM line
+        reply(m.id, 'result', { samples: vcf_samples(m.file) });
         break;
       case 'annotations':
         reply(m.id, 'result', { annotations: parse_annotations(m.text, m.name) });

@@ -33,6 +33,9 @@ struct ScoreArgs {
     /// Score even when the VCF header's contig lengths say another build.
     #[serde(default)]
     allow_build_mismatch: bool,
+    /// Score only the alleles this sample carries (its GT).
+    #[serde(default)]
+    sample: Option<String>,
 }
 
 fn one() -> usize {
@@ -122,6 +125,9 @@ impl Engine {
             if let Some(regions) = regions {
                 scorer = scorer.regions(regions);
             }
+            if let Some(sample) = &args.sample {
+                scorer = scorer.sample(sample);
+            }
             let outcome = scorer
                 .run_async(items, &mut |event| {
                     if let (Event::Record(r), Some(line)) = (&event, args.test_panic_at_line) {
@@ -145,4 +151,22 @@ impl Engine {
             .map_err(|e| JsValue::from(js_err(e)))
         }))
     }
+}
+
+/// The sample names of a VCF `File` (its `#CHROM` line; none without one):
+/// the page offers them to choose whose alleles to score.
+#[wasm_bindgen]
+pub fn vcf_samples(file: &web_sys::File) -> Result<Vec<String>, JsError> {
+    let reader = BufReader::with_capacity(1 << 16, BlobReader::new(file)?);
+    for item in vcf_reader(reader, &file.name()).map_err(js_err)? {
+        match item.map_err(js_err)? {
+            crate::io::vcf::VcfItem::Header(h) => {
+                if let Some(names) = crate::io::vcf::sample_names(&h) {
+                    return Ok(names);
+                }
+            }
+            _ => break,
+        }
+    }
+    Ok(vec![])
 }

@@ -243,6 +243,47 @@ test('a BED of regions keeps the same variants as the CLI\'s --regions and says 
   await page.evaluate(() => { delete window.brainResNet.files.regions; });
 });
 
+test('a VCF with samples offers them; the chosen sample\'s rows equal the CLI\'s --sample, with genotype columns', async () => {
+  const { page } = session;
+  await chooseModel(page, 'fixture-mini-random-f32');
+  const text = fs.readFileSync(path.join(fixtures, 'variants.vcf'), 'utf8');
+  const gts = { snv_mid: ['0|1', '1/1'], snv_contig_start: ['0/0', '0/1'], multi_allelic: ['0/2', '1/2'], no_chr_prefix: ['./.', '0/1'], deletion: ['1/1', '0/0'] };
+  const lines = text.split('\n').filter(Boolean).map((l) => {
+    if (l.startsWith('##')) return l;
+    if (l.startsWith('#')) return '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tNA1\tNA2';
+    const c = l.split('\t');
+    while (c.length < 8) c.push('.');
+    const [a, b] = gts[c[2]] ?? ['0/1', '0/0'];
+    return `${c.slice(0, 8).join('\t')}\tGT:DP\t${a}:7\t${b}:9`;
+  });
+  const vcf = path.join(outDir, 'samples.vcf');
+  fs.writeFileSync(vcf, `${lines.join('\n')}\n`);
+  await page.setInputFiles('#vcf-input', vcf);
+  await page.setInputFiles('#genome-input', ['genome.fa.gz', 'genome.fa.gz.fai', 'genome.fa.gz.gzi'].map((f) => path.join(fixtures, 'genome', f)));
+  await page.waitForSelector('#sample-label:not([hidden])');
+  assert.deepEqual(await page.$$eval('#sample-select option', (o) => o.map((x) => x.value)), ['', 'NA1', 'NA2']);
+  await page.selectOption('#sample-select', 'NA1');
+  await runAndWait(page, () => page.click('#score-button'));
+  const want = execFileSync(cli, ['score', '--model', f32Model, '--genome', path.join(fixtures, 'genome/genome.fa.gz'), '--vcf', vcf, '--sample', 'NA1'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const got = await downloadText(page, '#download-tsv');
+  assert.deepEqual(got.split('\n')[0].split('\t').slice(0, 8), ['chrom', 'pos', 'id', 'ref', 'alt', 'status', 'sample', 'genotype']);
+  const cells = (t) => t.trim().split('\n').slice(1).map((l) => l.split('\t').slice(0, 8).join('\t')).sort();
+  assert.deepEqual(cells(got), cells(want));
+  const num = (t) => t.trim().split('\n').slice(1).map((l) => l.split('\t').slice(8).map(Number));
+  const [a, b] = [num(got), num(want)];
+  let worst = 0;
+  a.flat().forEach((v, i) => { const w = b.flat()[i]; if (!Number.isNaN(w)) worst = Math.max(worst, Math.abs(v - w)); });
+  assert.ok(worst <= 1e-5, `max difference ${worst}`);
+  assert.match(await page.textContent('#summary'), /Left out: 1 records where the sample carries no ALT \(0\/0\), 1 with a missing call/);
+  await page.locator('#drop-zone').screenshot({ path: path.join(outDir, 'sample-picker.png') });
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('#drop-zone').screenshot({ path: path.join(outDir, 'sample-picker-390.png') });
+  await page.setViewportSize(size);
+  await page.selectOption('#sample-select', '');
+});
+
 test('pasted sequences predict like the CLI', async () => {
   const { page } = session;
   await chooseModel(page, 'fixture-mini-random-f32');
