@@ -233,6 +233,10 @@ fn unindexable_fastas_and_plain_gzip_are_refused_with_what_to_do() {
             "line 1: sequence before the first `>` header",
         ),
         (b"just text", "line 1: sequence before the first `>` header"),
+        (
+            b">a\nAC-T\n",
+            "line 2: sequence a holds '-', which is not a base",
+        ),
         (b"", "no `>` header: not a FASTA"),
     ] {
         let err = build_fai(text, "bad.fa", &mut |_| {}).unwrap_err();

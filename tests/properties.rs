@@ -191,7 +191,13 @@ proptest! {
             let text = fai_text(&index);
             let len = data.len() as u64;
             let opened = Genome::from_readers(Cursor::new(data), "p.fa", Some(len), (text.as_bytes(), "p.fa.fai"), None::<(&[u8], &str)>);
-            prop_assert!(opened.is_ok(), "{:?}\n{}", opened.err(), text);
+            prop_assert!(opened.is_ok(), "{:?}\n{}", opened.as_ref().err(), text);
+            let mut genome = opened.unwrap();
+            let contigs = genome.contigs().to_vec();
+            for (name, len) in contigs {
+                let whole = genome.fetch(&name, 0, len as i64);
+                prop_assert!(whole.is_ok(), "{}: {:?}\n{}", name, whole.err(), text);
+            }
         }
     }
 

@@ -21,6 +21,8 @@ struct Line {
     width: u64,
     bases: u64,
     header: Option<Vec<u8>>,
+    /// The first byte of a sequence line that is not a letter (nor a `\r`).
+    not_base: Option<u8>,
 }
 
 fn next_line<R: BufRead>(r: &mut R, line_no: u64) -> Result<Option<Line>, String> {
@@ -28,6 +30,7 @@ fn next_line<R: BufRead>(r: &mut R, line_no: u64) -> Result<Option<Line>, String
     let mut header: Option<Vec<u8>> = None;
     // The last byte before the line ending (a `\r` there is not a base).
     let mut tail: Option<u8> = None;
+    let mut not_base: Option<u8> = None;
     let mut ended = false;
     while !ended {
         let buf = r.fill_buf().map_err(|e| format!("line {line_no}: {e}"))?;
@@ -46,6 +49,12 @@ fn next_line<R: BufRead>(r: &mut R, line_no: u64) -> Result<Option<Line>, String
         };
         if content > 0 {
             tail = Some(buf[content - 1]);
+        }
+        if header.is_none() && not_base.is_none() {
+            not_base = buf[..content]
+                .iter()
+                .copied()
+                .find(|b| !b.is_ascii_alphabetic() && *b != b'\r');
         }
         if let Some(h) = header.as_mut() {
             h.extend_from_slice(&buf[..content]);
@@ -71,6 +80,7 @@ fn next_line<R: BufRead>(r: &mut R, line_no: u64) -> Result<Option<Line>, String
         width,
         bases,
         header,
+        not_base,
     }))
 }
 
@@ -157,6 +167,13 @@ pub fn build_fai<R: BufRead>(
                 "{name}: line {line_no}: sequence before the first `>` header"
             ));
         };
+        if let Some(b) = line.not_base {
+            return Err(format!(
+                "{name}: line {line_no}: sequence {} holds {:?}, which is not a base (a genome FASTA holds letters only)",
+                String::from_utf8_lossy(&o.name),
+                b as char
+            ));
+        }
         if line.bases == 0 {
             // A blank line ends the record's sequence; only more blank lines
             // or the next header may follow.
