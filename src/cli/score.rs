@@ -11,7 +11,8 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use brain_resnet::io::genome::Genome;
-use brain_resnet::io::vcf::vcf_reader;
+use brain_resnet::io::genotypes;
+use brain_resnet::io::vcf::{vcf_reader, VcfItem};
 use brain_resnet::output::{PairsWriter, TsvWriter, VcfWriter};
 use brain_resnet::scoring::{score_pairs, Event, Score, ScoreOptions, Summary, VariantScorer};
 use brain_resnet::{Error, Model};
@@ -168,6 +169,7 @@ fn score_vcf(
     args: &Args,
 ) -> Result<ExitCode, Error> {
     let started = std::time::Instant::now();
+    let genome_path = genome;
     let genome = Genome::open(genome)?;
     if genome.built_index() {
         eprintln!(
@@ -180,7 +182,40 @@ fn score_vcf(
     let genome_contigs: Vec<String> = genome.contigs().iter().map(|(n, _)| n.clone()).collect();
     let vcf_name = vcf.display().to_string();
     let (reader, read, len) = open_counting(vcf)?;
-    let items = vcf_reader(reader, &vcf_name)?;
+    // A consumer genotype file (23andMe, AncestryDNA, MyHeritage) given as
+    // the VCF: read as a one-sample VCF against the genome's bases.
+    let mut head = vec![];
+    std::fs::File::open(vcf)
+        .and_then(|f| f.take(8192).read_to_end(&mut head))
+        .map_err(|e| Error::input(&vcf_name, e))?;
+    let consumer = genotypes::detect(&head);
+    let mut sample = args.sample.clone();
+    let mut indel_codes = None;
+    let items: Box<dyn Iterator<Item = brain_resnet::Result<VcfItem>>> = match consumer {
+        None => Box::new(vcf_reader(reader, &vcf_name)?),
+        Some(layout) => {
+            if !args.allow_build_mismatch {
+                genotypes::check_genome_build(&genome, layout, &vcf_name)?;
+            }
+            let name = vcf
+                .file_stem()
+                .map_or("sample".to_string(), |s| s.to_string_lossy().into_owned());
+            eprintln!(
+                "{vcf_name}: {} raw data (GRCh37 positions): each called position is compared with the genome's base; sample `{name}`",
+                layout.name()
+            );
+            let calls = genotypes::GenotypeCalls::new(
+                std::io::BufReader::new(reader),
+                layout,
+                &vcf_name,
+                &name,
+                Genome::open(genome_path)?,
+            );
+            indel_codes = Some(calls.counts.clone());
+            sample = Some(name);
+            Box::new(calls)
+        }
+    };
     let mut out = output(&args.out)?;
     let write_err = write_error(&args.out);
     let labels = model.labels().to_vec();
@@ -189,7 +224,7 @@ fn score_vcf(
         Writer::Vcf(VcfWriter::new(&mut out, scores, &labels, &model_line))
     } else {
         Writer::Tsv(
-            TsvWriter::new(&mut out, scores, &labels, args.sample.is_some()).map_err(&write_err)?,
+            TsvWriter::new(&mut out, scores, &labels, sample.is_some()).map_err(&write_err)?,
         )
     };
     let bar = bar(len, "VCF");
@@ -231,7 +266,7 @@ fn score_vcf(
     };
     let mut scorer =
         VariantScorer::new(model, genome, opts).allow_build_mismatch(args.allow_build_mismatch);
-    if let Some(sample) = &args.sample {
+    if let Some(sample) = &sample {
         scorer = scorer.sample(sample);
     }
     if let Some(path) = &args.regions {
@@ -250,6 +285,14 @@ fn score_vcf(
     messages.report_hidden();
     let summary = result?;
     report(&summary, &genome_contigs, start.elapsed().as_secs_f64());
+    if let Some(counts) = indel_codes {
+        let n = counts.borrow().indel_codes;
+        if n > 0 {
+            eprintln!(
+                "left out {n} calls of indel codes (I, D): only SNVs are read from genotype files"
+            );
+        }
+    }
     if summary.scored() == 0 && summary.alleles() > 0 {
         eprintln!("error: no variant could be scored (see the statuses above)");
         return Ok(ExitCode::from(1));

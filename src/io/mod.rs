@@ -1,6 +1,6 @@
 //! Inputs, one module per format: the user's files are read in place (by
 //! region or streamed, never uploaded): [`fasta`] (sequences), [`vcf`]
-//! (variants), [`genome`] (reference genome by region, contig names),
+//! (variants), [`genotypes`] (consumer raw data as a one-sample VCF), [`genome`] (reference genome by region, contig names),
 //! [`annotations`] (what the user knows about their variants), [`bed`]
 //! (regions to keep), [`pairs`] (REF/ALT
 //! sequences given directly); [`lines`] reads
@@ -11,6 +11,7 @@ pub mod annotations;
 pub mod bed;
 pub mod fasta;
 pub mod genome;
+pub mod genotypes;
 pub mod lines;
 pub mod pairs;
 pub mod vcf;
