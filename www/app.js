@@ -107,8 +107,12 @@ async function showSamples() {
   $('sample-label').hidden = true;
   if (!vcf || !state.br) return;
   try {
-    const samples = await state.br.vcfSamples(vcf);
-    if (state.files.vcf !== vcf || !samples.length) return;
+    const { samples, layout } = await state.br.vcfSamples(vcf);
+    if (state.files.vcf !== vcf) return;
+    if (layout) {
+      message(`${vcf.name} is ${layout} raw data: its positions are GRCh37, so choose an hg19 genome (e.g. UCSC's hg19.2bit). Each called SNV that differs from the genome's base is scored for this person; nothing leaves this page.`, 'warn');
+    }
+    if (!samples.length) return;
     $('sample-select').replaceChildren(new Option('every ALT (no sample)', ''), ...samples.map((n) => new Option(n, n)));
     $('sample-label').hidden = false;
   } catch (e) {

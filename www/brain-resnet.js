@@ -143,7 +143,7 @@ export function sortGenomeFiles(files) {
     const n = f.name.toLowerCase();
     if (n.endsWith('.fai')) out.fai = f;
     else if (n.endsWith('.gzi')) out.gzi = f;
-    else if (/\.(vcf|vcf\.gz|vcf\.bgz)$/.test(n)) out.vcf = f;
+    else if (/\.(vcf|vcf\.gz|vcf\.bgz|txt|csv)$/.test(n)) out.vcf = f; // .txt, .csv: consumer raw data
     else if (/\.(fa|fasta|fna|fa\.gz|fasta\.gz|fna\.gz|fa\.bgz|2bit)$/.test(n)) out.fasta = f;
     else throw new Error(`${f.name}: not a VCF (.vcf, .vcf.gz), genome (.2bit, .fa, .fa.gz) or index (.fai, .gzi)`);
   }
@@ -368,10 +368,15 @@ export class BrainResNet {
     return { events, records, summary, seconds: (performance.now() - started) / 1000, files: { vcf, fasta, fai, gzi, regions } };
   }
 
-  /** The sample names of a VCF `File` (its #CHROM line), read in a worker: [] when it has none. */
+  /**
+   * What the variants `File` holds, read in a worker: {samples (the #CHROM line's; [] when
+   * none), layout ('23andMe', 'AncestryDNA' or 'MyHeritage' for consumer raw data, else null)}.
+   * Raw data is scored as one sample named after the file; its positions are GRCh37.
+   */
   async vcfSamples(vcf) {
     await this.#ensurePool();
-    return (await this.pool[0].call('samples', { file: vcf })).samples;
+    const { samples, layout } = await this.pool[0].call('samples', { file: vcf });
+    return { samples, layout };
   }
 
   /**

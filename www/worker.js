@@ -3,7 +3,7 @@
 // 'crash': the WebAssembly instance aborted (a panic in the core); this worker is
 // finished and the page replaces it.
 // User files arrive as File objects and are read here, by slices (FileReaderSync).
-import init, { Engine, format_results, index_fasta, joined_rows, last_panic, parse_annotations, vcf_samples } from './pkg/brain_resnet.js';
+import init, { Engine, format_results, genotype_layout, index_fasta, joined_rows, last_panic, parse_annotations, vcf_samples } from './pkg/brain_resnet.js';
 
 let engine = null;
 const ready = init();
@@ -49,8 +49,8 @@ self.onmessage = async (event) => {
       case 'index': // a plain FASTA without its .fai: one pass over the File's slices
         reply(m.id, 'result', { fai: index_fasta(m.file, (read, total) => reply(m.id, 'batch', { batch: { read, total } })) });
         break;
-      case 'samples': // the sample names of a VCF's #CHROM line
-        reply(m.id, 'result', { samples: vcf_samples(m.file) });
+      case 'samples': // the sample names of a VCF's #CHROM line, or the layout of consumer raw data
+        reply(m.id, 'result', { samples: vcf_samples(m.file), layout: genotype_layout(m.file) ?? null });
         break;
       case 'annotations':
         reply(m.id, 'result', { annotations: parse_annotations(m.text, m.name) });

@@ -48,6 +48,7 @@ pub fn run(name: &str, data: &[u8]) {
         "scores_tsv" => scores_tsv(data),
         "twobit" => twobit(data),
         "fasta_index" => fasta_index(data),
+        "genotypes" => genotypes(data),
         other => panic!("no fuzz target {other}"),
     }
 }
@@ -275,5 +276,31 @@ pub fn fasta_index(data: &[u8]) {
     for (name, len) in contigs {
         let seq = genome.fetch(&name, 0, len as i64);
         assert!(seq.is_ok(), "{name}: {seq:?}\n{text}");
+    }
+}
+
+/// Consumer raw data (23andMe, AncestryDNA, MyHeritage layouts), read as a
+/// one-sample VCF against the small genome; the layout is detected, or
+/// 23andMe's is assumed.
+pub fn genotypes(data: &[u8]) {
+    use brain_resnet::io::genotypes::{detect, GenotypeCalls, Layout};
+    let Ok(genome) = Genome::from_readers(
+        Cursor::new(PLAIN),
+        "genome.fa",
+        Some(PLAIN.len() as u64),
+        (FAI, "genome.fa.fai"),
+        None::<(&[u8], &str)>,
+    ) else {
+        panic!("the small genome opens");
+    };
+    let layout = detect(&data[..data.len().min(8192)]).unwrap_or(Layout::TwentyThreeAndMe);
+    for item in GenotypeCalls::new(data, layout, "fuzz.txt", "me", genome) {
+        match item {
+            Ok(VcfItem::Record(r)) => {
+                assert!(r.raw.ends_with(|c: char| c.is_ascii_digit() || c == '.'))
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! A VCF scored in the worker: the crate's one scoring loop
 //! ([`VariantScorer::run_async`]), its results posted to the page in batches.
 
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 
 use js_sys::Function;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,8 @@ use super::engine::Engine;
 use super::files::{file_field, open_genome, BlobReader};
 use super::{js_err, to_js};
 use crate::io::bed::read_bed;
-use crate::io::vcf::vcf_reader;
+use crate::io::genotypes;
+use crate::io::vcf::{vcf_reader, VcfItem};
 use crate::scoring::{Event, ScoreOptions, Summary, VariantScorer};
 
 /// Options of a scoring run, from JavaScript.
@@ -95,8 +96,39 @@ impl Engine {
         let vcf_blob = BlobReader::new(vcf)?;
         let read = vcf_blob.read.clone();
         let total = vcf_blob.len;
-        let items =
-            vcf_reader(BufReader::with_capacity(1 << 18, vcf_blob), &vcf.name()).map_err(js_err)?;
+        // A consumer genotype file (23andMe, AncestryDNA, MyHeritage) in the
+        // VCF's place: read as a one-sample VCF against the genome's bases.
+        let mut sample = args.sample.clone();
+        let mut notes = vec![];
+        let mut indel_codes = None;
+        let items: Box<dyn Iterator<Item = crate::Result<VcfItem>>> = match genotype_layout_of(vcf)?
+        {
+            None => Box::new(
+                vcf_reader(BufReader::with_capacity(1 << 18, vcf_blob), &vcf.name())
+                    .map_err(js_err)?,
+            ),
+            Some(layout) => {
+                if !args.allow_build_mismatch {
+                    genotypes::check_genome_build(&genome, layout, &vcf.name()).map_err(js_err)?;
+                }
+                let name = person(&vcf.name());
+                notes.push(format!(
+                        "{}: {} raw data, GRCh37 positions (an hg19 genome is needed): each called position was compared with the genome's base, as sample `{name}`",
+                        vcf.name(),
+                        layout.name()
+                    ));
+                let calls = genotypes::GenotypeCalls::new(
+                    BufReader::with_capacity(1 << 18, vcf_blob),
+                    layout,
+                    &vcf.name(),
+                    &name,
+                    open_genome(fasta, fai.as_ref(), gzi.as_ref())?,
+                );
+                indel_codes = Some(calls.counts.clone());
+                sample = Some(name);
+                Box::new(calls)
+            }
+        };
         let opts = ScoreOptions {
             rc_mean: args.rc_mean,
             batch: args.batch,
@@ -125,7 +157,7 @@ impl Engine {
             if let Some(regions) = regions {
                 scorer = scorer.regions(regions);
             }
-            if let Some(sample) = &args.sample {
+            if let Some(sample) = &sample {
                 scorer = scorer.sample(sample);
             }
             let outcome = scorer
@@ -143,7 +175,16 @@ impl Engine {
                 })
                 .await;
             send(&mut batch).map_err(fail)?;
-            let summary = outcome.map_err(fail)?;
+            let mut summary = outcome.map_err(fail)?;
+            summary.notes.splice(0..0, notes);
+            if let Some(n) = indel_codes
+                .map(|c| c.borrow().indel_codes)
+                .filter(|&n| n > 0)
+            {
+                summary.notes.push(format!(
+                    "left out {n} calls of indel codes (I, D): only SNVs are read from genotype files"
+                ));
+            }
             to_js(&SummaryOut {
                 summary,
                 backend: model.backend(),
@@ -169,4 +210,30 @@ pub fn vcf_samples(file: &web_sys::File) -> Result<Vec<String>, JsError> {
         }
     }
     Ok(vec![])
+}
+
+/// The layout of a consumer genotype file (23andMe, AncestryDNA,
+/// MyHeritage), from its first bytes; `None` for anything else.
+fn genotype_layout_of(file: &web_sys::File) -> Result<Option<genotypes::Layout>, JsError> {
+    let mut head = vec![];
+    BlobReader::new(file)?
+        .take(8192)
+        .read_to_end(&mut head)
+        .map_err(js_err)?;
+    Ok(genotypes::detect(&head))
+}
+
+/// The person's name for a genotype file: its name without the extension.
+fn person(file_name: &str) -> String {
+    std::path::Path::new(file_name)
+        .file_stem()
+        .map_or("sample".to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+/// The company whose raw-data layout a file has (`23andMe`, `AncestryDNA`,
+/// `MyHeritage`), or `undefined` for a VCF: the page says such files are
+/// GRCh37 and need an hg19 genome.
+#[wasm_bindgen]
+pub fn genotype_layout(file: &web_sys::File) -> Result<Option<String>, JsError> {
+    Ok(genotype_layout_of(file)?.map(|l| l.name().to_string()))
 }
