@@ -237,6 +237,8 @@ fn unindexable_fastas_and_plain_gzip_are_refused_with_what_to_do() {
             b">a\nAC-T\n",
             "line 2: sequence a holds '-', which is not a base",
         ),
+        (b">a\n>b\nACGT\n", "sequence a has no bases"),
+        (b">only-a-header", "sequence only-a-header has no bases"),
         (b"", "no `>` header: not a FASTA"),
     ] {
         let err = build_fai(text, "bad.fa", &mut |_| {}).unwrap_err();

@@ -108,6 +108,12 @@ pub fn build_fai<R: BufRead>(
     }
     let mut open: Option<Open> = None;
     let finish = |o: Open, records: &mut Vec<fai::Record>| -> Result<(), String> {
+        if o.length == 0 {
+            return Err(format!(
+                "{name}: sequence {} has no bases (not indexable)",
+                String::from_utf8_lossy(&o.name)
+            ));
+        }
         let (bases, width) = o.geometry.unwrap_or((o.length, o.length + 1));
         let record = fai::Record::new(
             o.name.clone(),
