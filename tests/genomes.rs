@@ -239,6 +239,14 @@ fn unindexable_fastas_and_plain_gzip_are_refused_with_what_to_do() {
         ),
         (b">a\n>b\nACGT\n", "sequence a has no bases"),
         (b">only-a-header", "sequence only-a-header has no bases"),
+        (
+            b">a\nAC\rGT\n",
+            "line 2: sequence a holds '\\r', which is not a base",
+        ),
+        (
+            b">a\x00b\nACGT\n",
+            "line 1: the sequence name is not printable text",
+        ),
         (b"", "no `>` header: not a FASTA"),
     ] {
         let err = build_fai(text, "bad.fa", &mut |_| {}).unwrap_err();

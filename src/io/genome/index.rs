@@ -31,6 +31,8 @@ fn next_line<R: BufRead>(r: &mut R, line_no: u64) -> Result<Option<Line>, String
     // The last byte before the line ending (a `\r` there is not a base).
     let mut tail: Option<u8> = None;
     let mut not_base: Option<u8> = None;
+    // `\r` bytes of a sequence line: only one, just before the `\n`, ends a line.
+    let mut crs = 0u64;
     let mut ended = false;
     while !ended {
         let buf = r.fill_buf().map_err(|e| format!("line {line_no}: {e}"))?;
@@ -49,6 +51,9 @@ fn next_line<R: BufRead>(r: &mut R, line_no: u64) -> Result<Option<Line>, String
         };
         if content > 0 {
             tail = Some(buf[content - 1]);
+        }
+        if header.is_none() {
+            crs += buf[..content].iter().filter(|&&b| b == b'\r').count() as u64;
         }
         if header.is_none() && not_base.is_none() {
             not_base = buf[..content]
@@ -72,6 +77,9 @@ fn next_line<R: BufRead>(r: &mut R, line_no: u64) -> Result<Option<Line>, String
         return Ok(None);
     }
     let cr = u64::from(tail == Some(b'\r'));
+    if crs > cr {
+        not_base = not_base.or(Some(b'\r'));
+    }
     let bases = width - u64::from(ended) - cr;
     if let Some(h) = header.as_mut() {
         h.truncate(bases as usize);
@@ -148,6 +156,11 @@ pub fn build_fai<R: BufRead>(
             if id.is_empty() {
                 return Err(format!(
                     "{name}: line {line_no}: a `>` header without a name"
+                ));
+            }
+            if std::str::from_utf8(&id).is_err() || id.iter().any(|b| b.is_ascii_control()) {
+                return Err(format!(
+                    "{name}: line {line_no}: the sequence name is not printable text"
                 ));
             }
             if !seen.insert(id.clone()) {
