@@ -112,7 +112,7 @@ fn main() {
         std::io::sink(),
         &[Score::AbsDiff, Score::LogRatio],
         model.labels(),
-        false,
+        brain_resnet::output::GenotypeColumns::None,
     )
     .unwrap();
     let mut scorer = VariantScorer::new(

@@ -31,22 +31,41 @@ fn score_header(scores: &[Score], labels: &[String]) -> Vec<String> {
 }
 
 /// TSV: `chrom pos id ref alt status` then `SCORE:LABEL` columns.
+/// Genotype columns of a VCF with samples, after `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GenotypeColumns {
+    /// A VCF without samples.
+    None,
+    /// One sample chosen (`--sample`): `sample`, `genotype`.
+    Sample,
+    /// Samples, none chosen: `carriers` (how many carry each ALT).
+    Carriers,
+}
+
 pub struct TsvWriter<W: Write> {
     out: W,
     scores: Vec<Score>,
     n_labels: usize,
-    sample: bool,
+    columns: GenotypeColumns,
 }
 
 impl<W: Write> TsvWriter<W> {
-    /// `sample`: the run scored one sample's alleles (`--sample`), so the
-    /// rows carry `sample` and `genotype` columns after `status`.
-    pub fn new(mut out: W, scores: &[Score], labels: &[String], sample: bool) -> io::Result<Self> {
+    /// `columns`: what the rows say of genotypes, after `status`.
+    pub fn new(
+        mut out: W,
+        scores: &[Score],
+        labels: &[String],
+        columns: GenotypeColumns,
+    ) -> io::Result<Self> {
         let mut header: Vec<String> = ["chrom", "pos", "id", "ref", "alt", "status"]
             .map(String::from)
             .to_vec();
-        if sample {
-            header.extend(["sample".to_string(), "genotype".to_string()]);
+        match columns {
+            GenotypeColumns::None => {}
+            GenotypeColumns::Sample => {
+                header.extend(["sample".to_string(), "genotype".to_string()])
+            }
+            GenotypeColumns::Carriers => header.push("carriers".to_string()),
         }
         header.extend(score_header(scores, labels));
         writeln!(out, "{}", header.join("\t"))?;
@@ -54,7 +73,7 @@ impl<W: Write> TsvWriter<W> {
             out,
             scores: scores.to_vec(),
             n_labels: labels.len(),
-            sample,
+            columns,
         })
     }
 
@@ -77,12 +96,18 @@ impl<W: Write> TsvWriter<W> {
             allele.alt.clone(),
             allele.status.as_str().to_string(),
         ];
-        if self.sample {
-            let (sample, gt) = rec
-                .call
-                .as_ref()
-                .map_or((".", "."), |c| (c.sample.as_str(), c.genotype.as_str()));
-            cells.extend([sample.to_string(), gt.to_string()]);
+        match self.columns {
+            GenotypeColumns::None => {}
+            GenotypeColumns::Sample => {
+                let (sample, gt) = rec
+                    .call
+                    .as_ref()
+                    .map_or((".", "."), |c| (c.sample.as_str(), c.genotype.as_str()));
+                cells.extend([sample.to_string(), gt.to_string()]);
+            }
+            GenotypeColumns::Carriers => {
+                cells.push(allele.carriers.map_or(".".to_string(), |n| n.to_string()))
+            }
         }
         score_cells(&allele.probs, &self.scores, self.n_labels, &mut cells);
         writeln!(self.out, "{}", cells.join("\t"))

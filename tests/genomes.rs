@@ -543,9 +543,30 @@ fn a_chosen_sample_scores_only_the_alleles_it_carries_with_genotype_columns() {
             .map(|v| v.parse::<f64>().unwrap())
             .collect::<Vec<_>>()
     };
-    for (a, b) in nums(ours, 8).iter().zip(nums(plain, 6)) {
+    for (a, b) in nums(ours, 8).iter().zip(nums(plain, 7)) {
         assert!((a - b).abs() <= 1e-6, "{a} vs {b}");
     }
+    // No sample chosen: every ALT scored once, with how many samples carry it.
+    let head: Vec<&str> = all.lines().next().unwrap().split('\t').take(7).collect();
+    assert_eq!(
+        head,
+        ["chrom", "pos", "id", "ref", "alt", "status", "carriers"]
+    );
+    let carriers = |id: &str, alt: &str| {
+        all.lines()
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+            .find(|c| c[2] == id && c[4] == alt)
+            .map(|c| c[6].to_string())
+    };
+    assert_eq!(carriers("snv_mid", "C").as_deref(), Some("2"));
+    assert_eq!(carriers("multi_allelic", "A").as_deref(), Some("1"));
+    assert_eq!(carriers("multi_allelic", "C").as_deref(), Some("2"));
+    assert_eq!(
+        carriers("no_chr_prefix", "C").as_deref(),
+        Some("1"),
+        "./. and 0/1"
+    );
+    assert_eq!(carriers("snv_contig_start", "T").as_deref(), Some("1"));
     // A sample the VCF lacks: an error listing those it has.
     let o = score_vcf_text(model.path(), "samples.vcf", &vcf, &["--sample", "NA3"]);
     let err = String::from_utf8_lossy(&o.stderr);

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use brain_resnet::io::genome::Genome;
 use brain_resnet::io::genotypes;
 use brain_resnet::io::vcf::{vcf_reader, VcfItem};
-use brain_resnet::output::{PairsWriter, TsvWriter, VcfWriter};
+use brain_resnet::output::{GenotypeColumns, PairsWriter, TsvWriter, VcfWriter};
 use brain_resnet::scoring::{score_pairs, Event, Score, ScoreOptions, Summary, VariantScorer};
 use brain_resnet::{Error, Model};
 
@@ -216,6 +216,14 @@ fn score_vcf(
             Box::new(calls)
         }
     };
+    // A VCF with samples and none chosen: each ALT's carriers are counted.
+    let columns = if sample.is_some() {
+        GenotypeColumns::Sample
+    } else if consumer.is_none() && vcf_has_samples(vcf, &vcf_name)? {
+        GenotypeColumns::Carriers
+    } else {
+        GenotypeColumns::None
+    };
     let mut out = output(&args.out)?;
     let write_err = write_error(&args.out);
     let labels = model.labels().to_vec();
@@ -223,9 +231,7 @@ fn score_vcf(
     let mut writer = if args.vcf_output {
         Writer::Vcf(VcfWriter::new(&mut out, scores, &labels, &model_line))
     } else {
-        Writer::Tsv(
-            TsvWriter::new(&mut out, scores, &labels, sample.is_some()).map_err(&write_err)?,
-        )
+        Writer::Tsv(TsvWriter::new(&mut out, scores, &labels, columns).map_err(&write_err)?)
     };
     let bar = bar(len, "VCF");
     let mut messages = Messages {
@@ -393,4 +399,20 @@ fn score_pair_file(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Does the VCF's `#CHROM` line name samples? (Read ahead, before scoring.)
+fn vcf_has_samples(vcf: &Path, name: &str) -> Result<bool, Error> {
+    let file = std::fs::File::open(vcf).map_err(|e| Error::input(name, e))?;
+    for item in vcf_reader(file, name)? {
+        match item? {
+            VcfItem::Header(h) => {
+                if let Some(names) = brain_resnet::io::vcf::sample_names(&h) {
+                    return Ok(!names.is_empty());
+                }
+            }
+            _ => break,
+        }
+    }
+    Ok(false)
 }

@@ -283,6 +283,33 @@ pub fn genotype(raw: &str, k: usize) -> std::result::Result<Genotype, String> {
     Ok(Genotype { text, alleles })
 }
 
+/// How many samples carry each ALT (1-based GT index `i` at position
+/// `i - 1`) on data line `raw`; `None` without FORMAT/GT or samples.
+pub fn carriers(raw: &str, n_alts: usize) -> Option<Vec<usize>> {
+    let cols: Vec<&str> = raw.split('\t').collect();
+    let gt = cols.get(8)?.split(':').position(|f| f == "GT")?;
+    if cols.len() <= 9 {
+        return None;
+    }
+    let mut counts = vec![0usize; n_alts];
+    let mut seen = vec![false; n_alts];
+    for sample in &cols[9..] {
+        seen.iter_mut().for_each(|s| *s = false);
+        let Some(text) = sample.split(':').nth(gt) else {
+            continue;
+        };
+        for a in text.split(['/', '|']) {
+            if let Ok(i) = a.parse::<usize>() {
+                if (1..=n_alts).contains(&i) && !seen[i - 1] {
+                    seen[i - 1] = true;
+                    counts[i - 1] += 1;
+                }
+            }
+        }
+    }
+    Some(counts)
+}
+
 #[cfg(test)]
 mod genotype_tests {
     use super::*;
@@ -306,6 +333,8 @@ mod genotype_tests {
         assert!(genotype("chr1\t10\t.\tA\tC\t.\t.\t.\tGT\tx/1", 0)
             .unwrap_err()
             .contains("not a genotype"));
+        assert_eq!(carriers(line, 2), Some(vec![2, 1]));
+        assert_eq!(carriers("chr1\t10\t.\tA\tC", 1), None);
         assert_eq!(
             sample_names("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tNA1\tNA2"),
             Some(vec!["NA1".to_string(), "NA2".to_string()])

@@ -28,6 +28,9 @@ pub struct AlleleResult {
     pub message: Option<String>,
     /// REF and ALT probabilities per profile, for scored alleles.
     pub probs: Option<(Vec<f32>, Vec<f32>)>,
+    /// Samples of the VCF carrying this ALT (a VCF with samples, none chosen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carriers: Option<usize>,
 }
 
 /// One input data line and its alleles.
@@ -137,6 +140,9 @@ pub struct VariantScorer<'m> {
     /// The sample whose carried alleles are scored, and its column among
     /// the samples once the `#CHROM` line is read.
     sample: Option<(String, Option<usize>)>,
+    /// The `#CHROM` line names samples (their carriers are counted per ALT
+    /// when no sample is chosen).
+    has_samples: bool,
 }
 
 impl<'m> VariantScorer<'m> {
@@ -158,6 +164,7 @@ impl<'m> VariantScorer<'m> {
             watched: (0, 0),
             regions: None,
             sample: None,
+            has_samples: false,
         }
     }
 
@@ -171,6 +178,9 @@ impl<'m> VariantScorer<'m> {
 
     /// The chosen sample's column, from the `#CHROM` line.
     fn find_sample(&mut self, header: &str) -> Result<()> {
+        if crate::io::vcf::sample_names(header).is_some_and(|n| !n.is_empty()) {
+            self.has_samples = true;
+        }
         let Some((name, col)) = &mut self.sample else {
             return Ok(());
         };
@@ -323,6 +333,7 @@ impl<'m> VariantScorer<'m> {
                     status: Status::InvalidRecord,
                     message: Some(format!("line {}: {}", inv.line, inv.message)),
                     probs: None,
+                    carriers: None,
                 }];
                 let rec = RecordResult {
                     line: inv.line,
@@ -427,6 +438,7 @@ impl<'m> VariantScorer<'m> {
                         status,
                         message,
                         probs: None,
+                        carriers: None,
                     });
                 }
                 let rec = RecordResult {
@@ -502,7 +514,21 @@ impl<'m> VariantScorer<'m> {
                 }
             }
         }
+        let carriers = match &item {
+            VcfItem::Record(r) if self.has_samples && self.sample.is_none() => {
+                crate::io::vcf::carriers(&r.raw, r.alts.len())
+            }
+            _ => None,
+        };
         self.add(item)?;
+        if let Some(counts) = carriers {
+            let p = self.pending.last_mut().expect("a record was just queued");
+            if let Event::Record(rec) = &mut p.event {
+                for (allele, n) in rec.alleles.iter_mut().zip(counts) {
+                    allele.carriers = Some(n);
+                }
+            }
+        }
         if let Some((sample_call, carried)) = call {
             let p = self.pending.last_mut().expect("a record was just queued");
             if let Event::Record(rec) = &mut p.event {

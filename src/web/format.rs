@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use super::{js_err, to_js};
 use crate::analysis::{rank, scored_alleles};
 use crate::io::annotations::{read_annotations, Annotation, Annotations};
-use crate::output::{TsvWriter, VcfWriter};
+use crate::output::{GenotypeColumns, TsvWriter, VcfWriter};
 use crate::scoring::{Event, RecordResult, Score};
 use crate::weights::format::{parse_manifest, MANIFEST_FILE};
 
@@ -39,10 +39,20 @@ pub fn format_results(
     let mut buf = Vec::new();
     match format {
         "tsv" => {
-            let sample = events
-                .iter()
-                .any(|e| matches!(e, Event::Record(r) if r.call.is_some()));
-            let mut w = TsvWriter::new(&mut buf, &scores, labels, sample).map_err(js_err)?;
+            let records = || {
+                events.iter().filter_map(|e| match e {
+                    Event::Record(r) => Some(r),
+                    _ => None,
+                })
+            };
+            let columns = if records().any(|r| r.call.is_some()) {
+                GenotypeColumns::Sample
+            } else if records().any(|r| r.alleles.iter().any(|a| a.carriers.is_some())) {
+                GenotypeColumns::Carriers
+            } else {
+                GenotypeColumns::None
+            };
+            let mut w = TsvWriter::new(&mut buf, &scores, labels, columns).map_err(js_err)?;
             for e in &events {
                 w.write(e).map_err(js_err)?;
             }

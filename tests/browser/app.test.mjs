@@ -262,6 +262,13 @@ test('a VCF with samples offers them; the chosen sample\'s rows equal the CLI\'s
   await page.setInputFiles('#genome-input', ['genome.fa.gz', 'genome.fa.gz.fai', 'genome.fa.gz.gzi'].map((f) => path.join(fixtures, 'genome', f)));
   await page.waitForSelector('#sample-label:not([hidden])');
   assert.deepEqual(await page.$$eval('#sample-select option', (o) => o.map((x) => x.value)), ['', 'NA1', 'NA2']);
+  // Every ALT (no sample): how many samples carry each, as the CLI counts them.
+  await runAndWait(page, () => page.click('#score-button'));
+  const every = await downloadText(page, '#download-tsv');
+  const cli7 = (t) => t.trim().split('\n').map((l) => l.split('\t').slice(0, 7).join('\t'));
+  assert.deepEqual(cli7(every), cli7(execFileSync(cli, ['score', '--model', f32Model, '--genome', path.join(fixtures, 'genome/genome.fa.gz'), '--vcf', vcf],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })));
+  assert.equal(every.split('\n')[0].split('\t')[6], 'carriers');
   await page.selectOption('#sample-select', 'NA1');
   await runAndWait(page, () => page.click('#score-button'));
   const want = execFileSync(cli, ['score', '--model', f32Model, '--genome', path.join(fixtures, 'genome/genome.fa.gz'), '--vcf', vcf, '--sample', 'NA1'],
