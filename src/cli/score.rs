@@ -1,4 +1,6 @@
 //! `brain-resnet score`: variants (VCF + genome) or sequence pairs to scores.
+//! (Over 400 lines: the user-facing report of a run, messages capped per
+//! status, progress, and the choice of input kind and output columns.)
 
 use std::collections::HashMap;
 use std::io::{BufReader, Read, Write};

@@ -9,6 +9,7 @@ pub mod mutagenesis;
 pub mod pairs;
 pub mod predict;
 pub mod score;
+mod select;
 pub mod status;
 pub mod vcf;
 

@@ -4,6 +4,10 @@
 //! into batches of windows, predicted, and handed to a sink one by one, so
 //! memory stays bounded whatever the VCF's size. Every record and ALT comes
 //! out, with a [`Status`] saying whether and why not it was scored.
+//!
+//! (Over 400 lines: the record types the sink and the page receive, and the
+//! one scoring loop that assembles them; which records are selected lives in
+//! `select.rs`, the build check in `build.rs`.)
 
 use std::collections::BTreeMap;
 
@@ -11,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::build;
 use super::predict::{predict_with_references_async, ScoreOptions};
+pub use super::select::SampleCall;
+use super::select::{Call, Selection};
 use super::status::{classify_alt, Status};
 use crate::error::{Error, Result};
 use crate::io::bed::Regions;
@@ -51,23 +57,6 @@ pub struct RecordResult {
     /// The chosen sample's call at this record (`--sample`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<Box<SampleCall>>,
-}
-
-/// What the chosen sample's call means for a record.
-enum Call {
-    /// Left out (counted): no ALT carried, or a missing call.
-    Skip,
-    /// Scored: the call, and the ALT indices (1-based) carried.
-    Keep(SampleCall, Vec<usize>),
-    /// The call cannot be read: the record becomes `invalid_record`.
-    Invalid(String),
-}
-
-/// A sample's genotype at a record, as written in the VCF.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SampleCall {
-    pub sample: String,
-    pub genotype: String,
 }
 
 /// Items in input order, as the sink receives them.
@@ -135,14 +124,8 @@ pub struct VariantScorer<'m> {
     allow_build_mismatch: bool,
     /// `ref_mismatch` and scored alleles among the first [`build::WATCHED`].
     watched: (usize, usize),
-    /// Regions to keep, by genome contig name.
-    regions: Option<Regions>,
-    /// The sample whose carried alleles are scored, and its column among
-    /// the samples once the `#CHROM` line is read.
-    sample: Option<(String, Option<usize>)>,
-    /// The `#CHROM` line names samples (their carriers are counted per ALT
-    /// when no sample is chosen).
-    has_samples: bool,
+    /// Regions, a chosen sample, carriers (see [`Selection`]).
+    select: Selection,
 }
 
 impl<'m> VariantScorer<'m> {
@@ -162,9 +145,7 @@ impl<'m> VariantScorer<'m> {
             build_checked: false,
             allow_build_mismatch: false,
             watched: (0, 0),
-            regions: None,
-            sample: None,
-            has_samples: false,
+            select: Selection::default(),
         }
     }
 
@@ -172,117 +153,17 @@ impl<'m> VariantScorer<'m> {
     /// carries none, or whose call is missing, are counted and left out;
     /// other ALTs of a kept record are `not_carried`.
     pub fn sample(mut self, sample: &str) -> Self {
-        self.sample = Some((sample.to_string(), None));
+        self.select.sample = Some((sample.to_string(), None));
         self
-    }
-
-    /// The chosen sample's column, from the `#CHROM` line.
-    fn find_sample(&mut self, header: &str) -> Result<()> {
-        if crate::io::vcf::sample_names(header).is_some_and(|n| !n.is_empty()) {
-            self.has_samples = true;
-        }
-        let Some((name, col)) = &mut self.sample else {
-            return Ok(());
-        };
-        let Some(names) = crate::io::vcf::sample_names(header) else {
-            return Ok(());
-        };
-        match names.iter().position(|n| n == name) {
-            Some(k) => *col = Some(k),
-            None => {
-                let listed: Vec<&str> = names.iter().take(10).map(String::as_str).collect();
-                return Err(Error::input(
-                    "VCF",
-                    format!(
-                        "sample `{name}` is not in the #CHROM line (samples: {}{})",
-                        if listed.is_empty() {
-                            "none".to_string()
-                        } else {
-                            listed.join(", ")
-                        },
-                        if names.len() > 10 {
-                            format!(" and {} more", names.len() - 10)
-                        } else {
-                            String::new()
-                        }
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// What the chosen sample's call means for record `r`.
-    fn sample_call(&mut self, r: &crate::io::vcf::VcfRecord) -> Result<Call> {
-        let Some((name, col)) = &self.sample else {
-            return Ok(Call::Skip);
-        };
-        let Some(k) = *col else {
-            return Err(Error::input(
-                "VCF",
-                format!(
-                    "no #CHROM line before line {}: the column of sample `{name}` is unknown",
-                    r.line
-                ),
-            ));
-        };
-        let g = match crate::io::vcf::genotype(&r.raw, k) {
-            Ok(g) => g,
-            Err(m) => return Ok(Call::Invalid(format!("sample {name}: {m}"))),
-        };
-        if g.is_missing() {
-            self.summary.missing_calls += 1;
-            return Ok(Call::Skip);
-        }
-        let carried = g.carried();
-        if carried.is_empty() {
-            self.summary.not_carried += 1;
-            return Ok(Call::Skip);
-        }
-        if let Some(&bad) = carried.iter().find(|&&a| a > r.alts.len()) {
-            return Ok(Call::Invalid(format!(
-                "sample {name}: GT `{}` names allele {bad}, the record has {} ALT",
-                g.text,
-                r.alts.len()
-            )));
-        }
-        let call = SampleCall {
-            sample: name.clone(),
-            genotype: g.text,
-        };
-        Ok(Call::Keep(call, carried))
     }
 
     /// Keeps only records whose REF overlaps one of `regions` (BED contig
     /// names are matched to the genome's as the VCF's are: `1` is `chr1`).
     pub fn regions(mut self, regions: Regions) -> Self {
-        let mut resolver =
-            ContigResolver::new(self.genome.contigs().iter().map(|(n, _)| n.clone()));
-        let (regions, missing) = regions.rekeyed(|bed| resolver.resolve(bed).map(String::from));
-        if !missing.is_empty() {
-            self.summary.notes.push(format!(
-                "regions on contigs the genome lacks were ignored: {}",
-                missing.join(", ")
-            ));
-        }
-        self.regions = Some(regions);
+        let contigs = self.genome.contigs().iter().map(|(n, _)| n.clone());
+        let note = self.select.set_regions(regions, contigs);
+        self.summary.notes.extend(note);
         self
-    }
-
-    /// Is this record outside the regions (when there are regions)?
-    fn outside_regions(&mut self, r: &crate::io::vcf::VcfRecord) -> bool {
-        let Some(regions) = &self.regions else {
-            return false;
-        };
-        let Some(contig) = self.resolver.resolve(&r.chrom) else {
-            return true;
-        };
-        let start = r.pos.saturating_sub(1);
-        !regions.overlaps(
-            contig,
-            start,
-            start.saturating_add(r.reference.len() as u64),
-        )
     }
 
     /// Scores even when the VCF header's contig lengths say another build
@@ -471,7 +352,7 @@ impl<'m> VariantScorer<'m> {
             if let Some(c) = build::header_contig(h) {
                 self.header_contigs.push(c);
             }
-            self.find_sample(h)?;
+            self.select.header(h)?;
         } else if !self.build_checked {
             self.check_build()?;
         }
@@ -486,38 +367,33 @@ impl<'m> VariantScorer<'m> {
         let mut call = None;
         let mut item = item;
         if let VcfItem::Record(r) = &item {
-            if self.outside_regions(r) {
+            if self.select.outside_regions(r, &mut self.resolver) {
                 self.summary.outside_regions += 1;
                 return Ok(false);
             }
-            if self.sample.is_some() {
-                match self.sample_call(r)? {
-                    Call::Skip => return Ok(false),
-                    Call::Keep(c, carried) => call = Some((c, carried)),
-                    Call::Invalid(message) => {
-                        let fields = [
-                            r.chrom.clone(),
-                            r.pos.to_string(),
-                            r.id.clone(),
-                            r.reference.clone(),
-                            r.alts.join(","),
-                        ];
-                        item = VcfItem::Invalid(crate::io::vcf::InvalidLine {
-                            line: r.line,
-                            raw: r.raw.clone(),
-                            fields,
-                            message: message
-                                .split_once(": ")
-                                .map_or(message.clone(), |(_, m)| m.to_string()),
-                        });
-                    }
+            match self.select.sample_call(r, &mut self.summary)? {
+                None => {}
+                Some(Call::Skip) => return Ok(false),
+                Some(Call::Keep(c, carried)) => call = Some((c, carried)),
+                Some(Call::Invalid(message)) => {
+                    let fields = [
+                        r.chrom.clone(),
+                        r.pos.to_string(),
+                        r.id.clone(),
+                        r.reference.clone(),
+                        r.alts.join(","),
+                    ];
+                    item = VcfItem::Invalid(crate::io::vcf::InvalidLine {
+                        line: r.line,
+                        raw: r.raw.clone(),
+                        fields,
+                        message,
+                    });
                 }
             }
         }
         let carriers = match &item {
-            VcfItem::Record(r) if self.has_samples && self.sample.is_none() => {
-                crate::io::vcf::carriers(&r.raw, r.alts.len())
-            }
+            VcfItem::Record(r) => self.select.carriers(r),
             _ => None,
         };
         self.add(item)?;

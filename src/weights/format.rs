@@ -2,6 +2,8 @@
 //! `weights.safetensors` (folded inference weights under the checkpoint's layer
 //! names: `<layer>.weight` as f32, f16 or int8, `<layer>.weight_scale` for int8,
 //! `<layer>.bias` always f32). The browser fetches the same two files.
+//! (Over 400 lines: the manifest, the writer and the checked reader of one
+//! format, kept together.)
 
 use std::path::Path;
 

@@ -2,6 +2,10 @@
 //! `.fai`, or bgzip FASTA + `.fai` + `.gzi` (noodles), or UCSC `.2bit`
 //! ([`twobit`], no index needed). The reader is any `BufRead + Seek`, so the
 //! browser can give a `File` read by slices and the CLI a file on disk.
+//!
+//! (Over 400 lines: opening by kind, and the FASTA index checks that keep a
+//! corrupt `.fai` from ever reaching an offset computation; `.2bit` and the
+//! one-pass index are in their own modules.)
 
 use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
