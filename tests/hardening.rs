@@ -44,6 +44,19 @@ fn edit_manifest(dir: &std::path::Path, edit: impl Fn(&mut serde_json::Value)) {
 
 /// `"pool": 0` divided by zero inside validation; a zero-width layer made the
 /// int8 decoder call `chunks(0)`. Both are refused by name.
+/// The error of loading the mini model with the model.json value at `path` set to `value`.
+fn model_error_with(path: &[&str], value: serde_json::Value) -> String {
+    let model = mini_model();
+    edit_manifest(model.path(), |m| {
+        let mut v = &mut *m;
+        for k in path {
+            v = &mut v[*k];
+        }
+        *v = value.clone();
+    });
+    read_model_dir(model.path()).unwrap_err().to_string()
+}
+
 #[test]
 fn zero_pool_kernel_or_width_in_model_json_is_refused_by_name() {
     for (field, path) in [
@@ -51,15 +64,7 @@ fn zero_pool_kernel_or_width_in_model_json_is_refused_by_name() {
         ("resnet.kernel", &["architecture", "resnet", "kernel"][..]),
         ("head_hidden", &["architecture", "head_hidden"][..]),
     ] {
-        let model = mini_model();
-        edit_manifest(model.path(), |m| {
-            let mut v = &mut *m;
-            for k in path {
-                v = &mut v[*k];
-            }
-            *v = 0.into();
-        });
-        let err = read_model_dir(model.path()).unwrap_err().to_string();
+        let err = model_error_with(path, 0u64.into());
         assert!(
             err.contains("model.json") && err.contains(&format!("`{field}` is 0")),
             "{field}: {err}"
@@ -100,15 +105,7 @@ fn huge_numbers_in_model_json_are_refused_by_name_before_any_shape_arithmetic() 
             "`resnet.stem` is 32768, more than the 16384",
         ),
     ] {
-        let model = mini_model();
-        edit_manifest(model.path(), |m| {
-            let mut v = &mut *m;
-            for k in path {
-                v = &mut v[*k];
-            }
-            *v = value.into();
-        });
-        let err = read_model_dir(model.path()).unwrap_err().to_string();
+        let err = model_error_with(path, value.into());
         assert!(
             err.contains("model.json") && err.contains(want),
             "{path:?}: {err}"

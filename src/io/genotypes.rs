@@ -17,7 +17,7 @@
 
 use std::io::BufRead;
 
-use super::genome::{ContigResolver, Genome};
+use super::genome::{ContigResolver, Genome, CHR1_LENGTHS};
 use super::lines::TableLines;
 use super::vcf::{parse_line, InvalidLine, VcfItem};
 use crate::error::{Error, Result};
@@ -240,12 +240,13 @@ impl<R: BufRead> Iterator for GenotypeCalls<R> {
 pub fn check_genome_build(genome: &Genome, layout: Layout, file: &str) -> Result<()> {
     let chr1 = ["chr1", "1"].iter().find_map(|n| genome.contig_length(n));
     match chr1 {
-        Some(len) if len != 249_250_621 && len > 200_000_000 => Err(Error::input(
+        Some(len) if len != CHR1_LENGTHS[0].0 && len > 200_000_000 => Err(Error::input(
             file,
             format!(
-                "{} raw data gives GRCh37 (hg19) positions, but {} is another build (chr1 is {len} bp, GRCh37's is 249250621): choose an hg19 genome (hg19.2bit)",
+                "{} raw data gives GRCh37 (hg19) positions, but {} is another build (chr1 is {len} bp, GRCh37's is {}): choose an hg19 genome (hg19.2bit)",
                 layout.name(),
-                genome.source_name()
+                genome.source_name(),
+                CHR1_LENGTHS[0].0
             ),
         )),
         _ => Ok(()),

@@ -3,14 +3,7 @@
 //! against the genome's (checked before the first record), and the share of
 //! `ref_mismatch` among the first scored alleles (a note).
 
-use crate::io::genome::ContigResolver;
-
-/// chr1's length names the common human builds.
-const CHR1: [(u64, &str); 3] = [
-    (249_250_621, "GRCh37/hg19"),
-    (248_956_422, "GRCh38/hg38"),
-    (248_387_328, "T2T-CHM13"),
-];
+use crate::io::genome::{ContigResolver, CHR1_LENGTHS};
 
 /// How many scored alleles the `ref_mismatch` share is judged on.
 pub const WATCHED: usize = 200;
@@ -39,7 +32,12 @@ fn primary(name: &str) -> bool {
 
 fn build_of(name: &str, len: u64) -> Option<&'static str> {
     (name.strip_prefix("chr").unwrap_or(name) == "1")
-        .then(|| CHR1.iter().find(|(l, _)| *l == len).map(|(_, b)| *b))
+        .then(|| {
+            CHR1_LENGTHS
+                .iter()
+                .find(|(l, _)| *l == len)
+                .map(|(_, b)| *b)
+        })
         .flatten()
 }
 

@@ -26,6 +26,13 @@ use twobit::TwoBit;
 pub trait BufReadSeek: BufRead + Seek {}
 impl<T: BufRead + Seek> BufReadSeek for T {}
 
+/// chr1's length in the common human builds: it names a genome's build.
+pub const CHR1_LENGTHS: [(u64, &str); 3] = [
+    (249_250_621, "GRCh37/hg19"),
+    (248_956_422, "GRCh38/hg38"),
+    (248_387_328, "T2T-CHM13"),
+];
+
 /// The longest region [`Genome::fetch`] returns: a window (1000 bp) around
 /// the longest REF a capped VCF line can hold (1 MiB), with room to spare.
 pub const MAX_FETCH: usize = 1 << 22;
@@ -151,19 +158,30 @@ impl Genome {
         let index = read_fai(fai.0, fai.1)?;
         check_fai_geometry(&index, fai.1)?;
         let gzi = gzi.map(|(g, gname)| read_gzi(g, gname)).transpose()?;
-        Genome::from_index(fasta, name, len, index, gzi)
+        Genome::from_checked_index(fasta, name, len, index, gzi)
     }
 
     /// Builds a genome from a FASTA reader and its parsed indexes (the
     /// `.gzi` for bgzip).
     pub fn from_index<R: Read + Seek + 'static>(
-        mut fasta: R,
+        fasta: R,
         name: &str,
         len: Option<u64>,
         index: fai::Index,
         gzi: Option<bgzf::gzi::Index>,
     ) -> Result<Genome> {
         check_fai_geometry(&index, name)?;
+        Genome::from_checked_index(fasta, name, len, index, gzi)
+    }
+
+    /// [`Genome::from_index`] once the index's geometry is checked.
+    fn from_checked_index<R: Read + Seek + 'static>(
+        mut fasta: R,
+        name: &str,
+        len: Option<u64>,
+        index: fai::Index,
+        gzi: Option<bgzf::gzi::Index>,
+    ) -> Result<Genome> {
         let head = read_head(&mut fasta).map_err(|e| Error::input(name, e))?;
         let compressed = head.starts_with(&[0x1f, 0x8b]);
         let reader: Box<dyn BufReadSeek> = match (compressed, gzi) {
