@@ -253,6 +253,17 @@ fn unindexable_fastas_and_plain_gzip_are_refused_with_what_to_do() {
         assert!(err.contains("bad.fa") && err.contains(want), "{err}");
     }
     let dir = tempfile::tempdir().unwrap();
+    // A file of the wrong kind (a VCF) given as the genome: named once, by line.
+    let vcf = dir.path().join("calls.vcf");
+    std::fs::copy(fixture("variants.vcf"), &vcf).unwrap();
+    let err = Genome::open(&vcf).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "{}: line 1: sequence before the first `>` header",
+            vcf.display()
+        )
+    );
     let gz = dir.path().join("hg38.fa.gz");
     let mut enc = flate2_free_gzip(&std::fs::read(fixture("genome/genome.fa")).unwrap());
     std::fs::write(&gz, &mut enc).unwrap();

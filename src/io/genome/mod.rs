@@ -109,8 +109,11 @@ impl Genome {
         let fai_path = with_ext("fai");
         if !compressed && !fai_path.exists() {
             let reader = BufReader::with_capacity(1 << 20, open(path)?);
-            let index =
-                index::build_fai(reader, &name, &mut |_| {}).map_err(|e| Error::input(&name, e))?;
+            // build_fai's messages name the file already.
+            let index = index::build_fai(reader, &name, &mut |_| {}).map_err(|e| {
+                let prefix = format!("{name}: ");
+                Error::input(&name, e.strip_prefix(prefix.as_str()).unwrap_or(&e))
+            })?;
             let mut g = Genome::from_index(file, &name, len, index, None)?;
             g.built_index = true;
             return Ok(g);
