@@ -1,6 +1,8 @@
 // The page: wires the controls to the API in brain-resnet.js. No data leaves the page.
 import { listModels, BrainResNet, sortGenomeFiles, loadCore, scoreNames, scoreValues } from './brain-resnet.js';
 import { drawAnalyses, drawTrack, bedGraph, save } from './figures.js';
+import { fmtGB } from './genome-store.js';
+import './kept-genomes.js';
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZE = 50;
@@ -120,16 +122,30 @@ async function showSamples() {
   }
 }
 
-function indexProgress({ read, total }) {
+function indexProgress({ phase, read, total, name, bytes, created, reused }) {
+  if (phase === 'kept') { keptMessage(name, bytes, created, reused); return; }
   $('progress-section').hidden = false;
   $('progress').value = total ? read / total : 0;
-  $('progress-text').textContent = `Indexing the genome FASTA (no .fai chosen): ${fmtBytes(read)} of ${fmtBytes(total)}`;
+  $('progress-text').textContent = phase === 'unpack'
+    ? `Unpacking ${name} (plain gzip) into this browser's private storage, once: ${fmtBytes(read)} of ${fmtBytes(total)} read`
+    : phase === 'index'
+      ? `Indexing the unpacked copy of ${name}: ${fmtBytes(read)} of ${fmtBytes(total)}`
+      : `Indexing the genome FASTA (no .fai chosen): ${fmtBytes(read)} of ${fmtBytes(total)}`;
+}
+
+/** A plain-gzip genome: says that the page unpacked it (or reused its kept copy) here. */
+function keptMessage(name, bytes, created, reused) {
+  const size = fmtGB(bytes);
+  message(reused
+    ? `${name} is plain gzip (not bgzip): this run read the copy unpacked into this browser's private storage on ${new Date(created).toLocaleString()} (${size}), without unpacking it again; nothing left the machine.`
+    : `${name} is plain gzip (not bgzip): the page unpacked it once into this browser's private storage (${size}); later runs reuse it; nothing left the machine.`, 'info');
 }
 
 /** A .fai built here for a FASTA chosen without one: offered for download (next time, choose it too). */
 function offerIndex(chosen, used) {
   const link = $('download-fai');
-  link.hidden = !(used.fai && !chosen.fai);
+  // A kept copy of a plain-gzip genome carries its own .fai (in this browser's storage).
+  link.hidden = !(used.fai && !chosen.fai) || used.fasta !== chosen.fasta;
   if (link.hidden) return;
   if (link.href) URL.revokeObjectURL(link.href);
   link.href = URL.createObjectURL(used.fai);

@@ -16,6 +16,8 @@
 // GETs of this site's own files: the worker and WebAssembly module, model.json,
 // weights.safetensors (kept in the Cache API, so a second visit needs no download).
 
+import { gzipKind, keptCopy } from './genome-store.js';
+
 const CACHE = 'brain-resnet-weights-v1';
 
 /** Models listed in `models/index.json`: [{id, name, description, dtype, bytes, url}]. */
@@ -257,6 +259,7 @@ export class BrainResNet {
 
   /** Stops whatever runs now; the next call starts fresh workers. */
   cancel() {
+    this.unpacking?.abort();
     this.pool.forEach((w) => w.terminate('cancelled'));
     this.pool = [];
   }
@@ -293,9 +296,9 @@ export class BrainResNet {
   async scoreVcf({ vcf, fasta, fai, gzi, regions }, { rcMean = false, sample = null, onProgress, onIndexProgress, testPanicAtLine = null, testPanicAlways = false } = {}) {
     if (!vcf) throw new Error('choose a VCF file');
     if (!fasta) throw new Error('choose the genome: UCSC .2bit, FASTA (.fa) or bgzip FASTA (.fa.gz)');
-    // A plain FASTA without its .fai is indexed here; the core names what else is missing
-    // (and refuses a plain-gzip FASTA, saying what to use instead).
-    if (!fai && !isTwoBit(fasta) && !/\.(gz|bgz)$/i.test(fasta.name)) fai = await this.indexFasta(fasta, { onProgress: onIndexProgress });
+    // A plain FASTA without its .fai is indexed here, a plain-gzip FASTA unpacked once into a
+    // kept copy (prepareGenome); the core names what else is missing.
+    ({ fasta, fai, gzi } = await this.prepareGenome({ fasta, fai, gzi }, { onProgress: onIndexProgress }));
     await this.#ensurePool();
     const started = performance.now();
     const n = this.pool.length;
@@ -380,6 +383,26 @@ export class BrainResNet {
   }
 
   /**
+   * The genome files a run reads: a plain-gzip FASTA (not bgzip) is unpacked once into this
+   * browser's private storage (genome-store.js; onProgress({phase: 'unpack' | 'index', read,
+   * total}), then {phase: 'kept', name, bytes, created, reused}) and its kept copy with its
+   * .fai is used; a plain FASTA without its .fai gets one built (onProgress({read, total}));
+   * a .2bit, a bgzip FASTA or a FASTA with its .fai are used as chosen.
+   */
+  async prepareGenome({ fasta, fai, gzi }, { onProgress } = {}) {
+    if (!fasta || isTwoBit(fasta)) return { fasta, fai, gzi };
+    const kind = await gzipKind(fasta);
+    if (kind === 'gzip') {
+      this.unpacking = new AbortController();
+      const kept = await keptCopy(fasta, { buildIndex: (f, o) => this.indexFasta(f, o), onProgress, signal: this.unpacking.signal });
+      onProgress?.({ phase: 'kept', name: fasta.name, bytes: kept.bytes, created: kept.created, reused: kept.reused });
+      return { fasta: kept.fasta, fai: kept.fai, gzi: null };
+    }
+    if (!fai && !kind) fai = await this.indexFasta(fasta, { onProgress });
+    return { fasta, fai, gzi };
+  }
+
+  /**
    * The .fai of a plain FASTA `File` without one, built in a worker in one pass over the
    * File's slices (onProgress({read, total})); kept for this File, so later runs and the
    * track reuse it. Resolves to a `File` named `<fasta>.fai`, which the page offers for
@@ -418,7 +441,7 @@ export class BrainResNet {
    * onProgress({done, total}) as mutants are predicted.
    */
   async saturation({ fasta, fai, gzi }, chrom, pos, { onProgress } = {}) {
-    if (!fai && !isTwoBit(fasta) && !/\.(gz|bgz)$/i.test(fasta.name)) fai = await this.indexFasta(fasta);
+    ({ fasta, fai, gzi } = await this.prepareGenome({ fasta, fai, gzi }));
     await this.#ensurePool();
     return (await this.pool[0].call('saturation', { fasta, fai, gzi: gzi ?? null, chrom, pos: Number(pos) },
       (p) => onProgress?.(p))).saturation;
