@@ -68,22 +68,29 @@ function fmtGB(n) { return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? 
  * read, total} (compressed bytes), then {phase: 'index', read, total}. `signal` aborts
  * (the promise then rejects with Error('cancelled')) and nothing partial is kept.
  */
-export async function keptCopy(file, { buildIndex, onProgress, signal } = {}) {
+export async function keptCopy(file, options = {}) {
   const missing = storageMissing();
   if (missing) throw new Error(plainGzipAdvice(file.name, missing));
+  // One unpacking of a file at a time, across this site's tabs: a second waits, then reuses it.
+  const run = () => unpackOrReuse(file, options);
+  return navigator.locks ? navigator.locks.request(`brain-resnet-genome:${keyOf(file)}`, run) : run();
+}
+
+async function unpackOrReuse(file, { buildIndex, onProgress, signal }) {
   const d = await dir();
   const key = keyOf(file);
   const name = file.name; // the core's messages name the file the user chose (it reads the content, not the name)
   const metaFile = await fileOrNull(d, `${key}.json`);
-  if (metaFile) {
-    const meta = JSON.parse(await metaFile.text());
+  let meta = null;
+  try { meta = metaFile && JSON.parse(await metaFile.text()); } catch { /* damaged: unpacked again */ }
+  if (meta) {
     const [fa, fai] = [await fileOrNull(d, `${key}.fa`), await fileOrNull(d, `${key}.fa.fai`)];
     if (fa && fai && fa.size === meta.bytes) {
       return { fasta: new File([fa], name), fai: new File([fai], `${name}.fai`), bytes: meta.bytes, created: meta.created, reused: true };
     }
   }
   // No complete copy: whatever a failed or interrupted attempt left goes first.
-  await remove(key, { quiet: true });
+  await removeFiles(key);
   await checkRoom(file);
   try {
     const faHandle = await d.getFileHandle(`${key}.fa`, { create: true });
@@ -115,7 +122,7 @@ export async function keptCopy(file, { buildIndex, onProgress, signal } = {}) {
     keptChanges.dispatchEvent(new Event('change'));
     return { fasta, fai: new File([await faiHandle.getFile()], `${name}.fai`), bytes: fa.size, created, reused: false };
   } catch (e) {
-    await remove(key, { quiet: true });
+    await removeFiles(key);
     if (signal?.aborted || e?.name === 'AbortError') throw new Error('cancelled');
     if (e?.name === 'QuotaExceededError') {
       throw new Error(`${file.name}: this browser's storage for this site is full, so the unpacked copy could not be kept `
@@ -123,7 +130,7 @@ export async function keptCopy(file, { buildIndex, onProgress, signal } = {}) {
     }
     if (e instanceof TypeError && /junk/i.test(e.message)) {
       // Chromium's DecompressionStream reads one gzip member; `cat a.gz b.gz` makes several.
-      throw new Error(plainGzipAdvice(file.name, 'it holds several gzip members (concatenated files), which this browser\'s decompressor stops after the first of'));
+      throw new Error(plainGzipAdvice(file.name, 'it holds several gzip members (concatenated files), of which this browser\'s decompressor reads only the first'));
     }
     if (e instanceof TypeError && /decompress|compress|gzip/i.test(e.message)) {
       throw new Error(`${file.name}: not a valid gzip file (${e.message})`);
@@ -175,11 +182,17 @@ export async function listKept() {
   return out;
 }
 
-/** Removes the kept copy `key` (its completion record first, so a half-removed copy is never used). */
-export async function remove(key, { quiet = false } = {}) {
+/** Removes the kept copy `key` (after an unpacking of it that runs now, in any tab). */
+export async function remove(key) {
+  const run = () => removeFiles(key);
+  await (navigator.locks ? navigator.locks.request(`brain-resnet-genome:${key}`, run) : run());
+  keptChanges.dispatchEvent(new Event('change'));
+}
+
+/** The files of copy `key`, its completion record first (so a half-removed copy is never used). */
+async function removeFiles(key) {
   const d = await dir();
   for (const name of [`${key}.json`, `${key}.fa.fai`, `${key}.fa`]) await removeQuietly(d, name);
-  if (!quiet) keptChanges.dispatchEvent(new Event('change'));
 }
 
 export { fmtGB };
