@@ -69,12 +69,23 @@ impl<W: Write> TsvWriter<W> {
         }
         header.extend(score_header(scores, labels));
         writeln!(out, "{}", header.join("\t"))?;
-        Ok(TsvWriter {
+        Ok(Self::continuing(out, scores, labels, columns))
+    }
+
+    /// A writer of rows only, continuing a table whose header another writer
+    /// wrote (results written in parts: the page's downloads of large runs).
+    pub fn continuing(
+        out: W,
+        scores: &[Score],
+        labels: &[String],
+        columns: GenotypeColumns,
+    ) -> Self {
+        TsvWriter {
             out,
             scores: scores.to_vec(),
             n_labels: labels.len(),
             columns,
-        })
+        }
     }
 
     pub fn write(&mut self, event: &Event) -> io::Result<()> {
@@ -166,6 +177,16 @@ impl<W: Write> VcfWriter<W> {
             model_line: model_line.to_string(),
             started: false,
             header_done: false,
+        }
+    }
+
+    /// A writer of records only, continuing a VCF whose header another
+    /// writer wrote (results written in parts).
+    pub fn continuing(out: W, scores: &[Score], labels: &[String], model_line: &str) -> Self {
+        VcfWriter {
+            started: true,
+            header_done: true,
+            ..Self::new(out, scores, labels, model_line)
         }
     }
 

@@ -1,5 +1,6 @@
 // The page: wires the controls to the API in brain-resnet.js. No data leaves the page.
 import { listModels, BrainResNet, sortGenomeFiles, loadCore, scoreNames, scoreValues } from './brain-resnet.js';
+import { sortIndices, KEEP_IN_MEMORY } from './results.js';
 import { drawAnalyses, drawTrack, bedGraph, save } from './figures.js';
 import { fmtGB } from './genome-store.js';
 import './kept-genomes.js';
@@ -7,10 +8,12 @@ import './kept-genomes.js';
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZE = 50;
 const state = {
-  br: null, models: [], files: {}, run: null, rows: [], view: [], page: 0,
-  sort: { key: null, dir: -1 }, score: 'abs_diff', status: '', busy: false,
+  br: null, models: [], files: {}, run: null, store: null, view: new Uint32Array(0), viewKey: '', page: 0,
+  sort: { key: 'effect', dir: -1 }, score: 'abs_diff', status: '', busy: false,
   annotations: null, // {text, name}
   runFiles: null, saturation: null, trackVariant: null,
+  keepInMemory: undefined, // alleles held as objects (results.js KEEP_IN_MEMORY; tests lower it)
+  savePicker: true, // large downloads through showSaveFilePicker where the browser has it
 };
 window.brainResNet = state; // for tests and the curious: everything stays in this tab
 
@@ -160,13 +163,13 @@ async function score(files) {
   $('results-section').hidden = true;
   try {
     const sample = $('sample-label').hidden ? null : ($('sample-select').value || null);
-    const run = await state.br.scoreVcf(files, { rcMean: $('rc-mean').checked, sample, onProgress: progress, onIndexProgress: indexProgress });
+    const run = await state.br.scoreVcf(files, { rcMean: $('rc-mean').checked, sample, onProgress: progress, onIndexProgress: indexProgress, keepInMemory: state.keepInMemory });
     run.rcMean = $('rc-mean').checked;
     state.run = run;
     state.runFiles = run.files;
     offerIndex(files, run.files);
     await loadCore(); // the score formulas of the table (loaded long before a run ends)
-    showRun(run);
+    await showRun(run);
     // Let the page paint the table before the figures (separate tasks, no long freeze).
     await new Promise((resolve) => setTimeout(resolve, 0));
     await analyses();
@@ -190,23 +193,18 @@ function showRun(run) {
     message(`These VCF contigs are not in the genome: ${s.unknown_contigs.join(', ')}. Is the genome the build the VCF was called on (${state.br.manifest.genome_build} for this model)?`, s.scored ? 'warn' : 'error');
   }
   if (s.alleles && !s.scored) message('No variant could be scored: see the status column.');
-  let shown = 0;
-  for (const r of run.records) {
-    for (const a of r.alleles) {
-      if (a.message && shown++ < 20) message(`${a.status}: ${a.message}`, 'warn');
-    }
-  }
-  if (shown > 20) message(`${shown - 20} more messages: filter by status to see the records.`, 'warn');
-  state.rows = run.records.flatMap((r) => r.alleles.map((a) => ({ r, a })));
-  const statuses = [...new Set(state.rows.map((x) => x.a.status))].sort();
-  $('status-filter').replaceChildren(new Option('all', ''), ...statuses.map((s) => new Option(s, s)));
+  const store = run.store;
+  for (const m of store.messages) message(`${m.status}: ${m.message}`, 'warn');
+  if (store.moreMessages) message(`${store.moreMessages} more messages: filter by status to see the records.`, 'warn');
+  state.store = store;
+  state.viewKey = '';
+  $('status-filter').replaceChildren(new Option('all', ''), ...[...store.statuses].sort().map((s) => new Option(s, s)));
   state.status = '';
-  state.sort = { key: null, dir: -1 };
+  state.sort = { key: 'effect', dir: -1 };
   state.page = 0;
   $('results-section').hidden = false;
   $('progress-text').textContent += ' — done';
-  $('results-section').dataset.ready = 'true';
-  refresh();
+  return refresh().then(() => { $('results-section').dataset.ready = 'true'; });
 }
 
 /** The chosen score of profile `i` for every row (NaN where not scored), by the Rust core. */
@@ -224,25 +222,36 @@ function scoreRow(row) {
   return row.a.probs ? scoreValues(state.score, row.a.probs[0], row.a.probs[1]) : null;
 }
 
-function refresh() {
-  let rows = state.rows;
-  if (state.status) rows = rows.filter((x) => x.a.status === state.status);
+/** The sort key's value for every allele of the store (a pass over its chunks for a column). */
+async function sortValues(key) {
+  const store = state.store;
+  if (key === 'effect') return store.effect.view();
+  if (typeof key === 'number') return store.column((rows) => scoreColumn(rows, key));
+  const val = (x) => (key === 'pos' ? Number(x.r.pos) : (key === 'alt' || key === 'status' ? x.a[key] : x.r[key]));
+  const text = key !== 'pos';
+  const values = await store.column((rows) => rows.map(val), text ? Array : Float64Array);
+  if (!text) return values;
+  // Text sorts as the rank of its value.
+  const ranks = new Map([...new Set(values)].sort().map((v, k) => [v, k]));
+  return Float64Array.from(values, (v) => ranks.get(v));
+}
+
+/** The rows in view (filtered and sorted), then the current page of the table. */
+async function refresh() {
+  const store = state.store;
   const { key, dir } = state.sort;
-  if (key !== null) {
-    const column = typeof key === 'number' ? scoreColumn(rows, key) : null;
-    const val = column ? (x, i) => column[i] : (x) => (key === 'pos' ? Number(x.r.pos) : (key === 'alt' || key === 'status' ? x.a[key] : x.r[key]));
-    rows = rows.map((x, i) => [val(x, i), i, x]).sort((p, q) => {
-      const [a, b] = [p[0], q[0]];
-      const an = typeof a === 'number' && Number.isNaN(a), bn = typeof b === 'number' && Number.isNaN(b);
-      if (an || bn) return an - bn || p[1] - q[1]; // unscored last, in input order
-      return (a < b ? -1 : a > b ? 1 : p[1] - q[1]) * (a === b ? 1 : dir);
-    }).map((t) => t[2]);
+  const viewKey = `${state.status}|${key}|${dir}|${typeof key === 'number' ? state.score : ''}`;
+  if (viewKey !== state.viewKey) {
+    let view = store.filter(state.status);
+    if (key !== null) view = sortIndices(view, await sortValues(key), dir);
+    state.view = view;
+    state.viewKey = viewKey;
   }
-  state.view = rows;
-  const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
+  const n = state.view.length;
+  const pages = Math.max(1, Math.ceil(n / PAGE_SIZE));
   state.page = Math.min(state.page, pages - 1);
-  renderTable(rows.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE));
-  $('page-info').textContent = `${rows.length} rows · page ${state.page + 1} of ${pages}`;
+  renderTable(await store.rows(state.view.subarray(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE)));
+  $('page-info').textContent = `${n} rows · page ${state.page + 1} of ${pages}`;
   $('prev-page').disabled = state.page === 0;
   $('next-page').disabled = state.page >= pages - 1;
 }
@@ -263,6 +272,8 @@ function renderTable(rows) {
     head.append(el);
   };
   cols.forEach(([c, cls]) => th(c, c, cls));
+  th('max |diff|', 'effect', '');
+  head.lastChild.title = 'the largest change of probability, |ALT - REF|, over the profiles: rows are sorted by it first';
   labels.forEach((l, i) => th(`${state.score}:${l}`, i, ''));
   $('results-table').tHead.replaceChildren(head);
   const body = document.createDocumentFragment();
@@ -279,6 +290,9 @@ function renderTable(rows) {
       if (j === 5) td.classList.add(x.a.probs ? 'status-ok' : 'status-bad');
       tr.append(td);
     });
+    const effect = document.createElement('td');
+    effect.textContent = x.a.probs ? maxAbsDiff(x.a.probs).toPrecision(4) : '';
+    tr.append(effect);
     const values = scoreRow(x);
     labels.forEach((_, i) => {
       const td = document.createElement('td');
@@ -291,13 +305,26 @@ function renderTable(rows) {
   $('results-table').tBodies[0].replaceChildren(body);
 }
 
+/**
+ * Saves the run's results as the CLI writes them. Written in parts (one per chunk of the run):
+ * into a file chosen with showSaveFilePicker where the browser has it and the run is large
+ * (nothing of it held in the page), else as a Blob of those parts.
+ */
 async function download(format) {
+  const name = format === 'tsv' ? 'brain-resnet-scores.tsv' : 'brain-resnet-scores.vcf';
+  const run = state.run;
   try {
-    const text = await state.br.format(format, state.run.events, 'abs_diff,log_ratio', state.run.rcMean);
-    save(new Blob([text], { type: format === 'tsv' ? 'text/tab-separated-values' : 'text/plain' }),
-      format === 'tsv' ? 'brain-resnet-scores.tsv' : 'brain-resnet-scores.vcf');
+    if (!run.store.inMemory && window.showSaveFilePicker && state.savePicker !== false) {
+      const handle = await window.showSaveFilePicker({ suggestedName: name });
+      const out = await handle.createWritable();
+      const blob = await state.br.formatRun(run, format, { onProgress: (f) => { $('download-status').textContent = `writing ${name}: ${Math.round(100 * f)} %`; } });
+      await blob.stream().pipeTo(out);
+      $('download-status').textContent = `${name} written`;
+      return;
+    }
+    save(await state.br.formatRun(run, format), name);
   } catch (e) {
-    message(`Download: ${e.message}`);
+    if (e.name !== 'AbortError') message(`Download: ${e.message}`);
   }
 }
 
@@ -365,7 +392,7 @@ function wire() {
   };
   $('results-table').tBodies[0].onclick = (e) => {
     const tr = e.target.closest('tr');
-    if (tr?.dataset.index != null) track(state.view[Number(tr.dataset.index)]);
+    if (tr?.dataset.index != null) state.store.rows([state.view[Number(tr.dataset.index)]]).then(([row]) => track(row));
   };
   for (const [tab, panel] of [['tab-variants', 'variants-panel'], ['tab-sequences', 'sequences-panel']]) {
     $(tab).onclick = () => {
@@ -387,7 +414,7 @@ function wire() {
   };
   $('cancel-button').onclick = () => state.br?.cancel();
   $('predict-button').onclick = predict;
-  $('score-select').onchange = (e) => { state.score = e.target.value; refresh(); };
+  $('score-select').onchange = (e) => { state.score = e.target.value; if (state.store) refresh(); };
   $('status-filter').onchange = (e) => { state.status = e.target.value; state.page = 0; refresh(); };
   $('prev-page').onclick = () => { state.page--; refresh(); };
   $('next-page').onclick = () => { state.page++; refresh(); };
@@ -406,6 +433,16 @@ async function analyses() {
   const profile = $('analysis-profile').value || labels[0];
   const topInput = Number($('analysis-top').value);
   const excludeRefMismatch = $('analysis-exclude-mismatch').checked;
+  if (!state.run.records) {
+    // A run too large to hold as objects: the table pages over it, the analyses need all of it.
+    $('analysis-section').hidden = false;
+    $('figures').replaceChildren();
+    $('analysis-counts').textContent = '';
+    $('analysis-json').textContent = `The analyses and figures run in the page on up to ${KEEP_IN_MEMORY.toLocaleString('en')} alleles; this run has ${state.store.alleles.toLocaleString('en')}. `
+      + 'Save the TSV and run `brain-resnet analyze --scores brain-resnet-scores.tsv --annotations FILE` (the same analyses, natively).';
+    $('analysis-section').dataset.ready = 'true';
+    return;
+  }
   try {
     let analysis = { profiles: [] };
     if (state.annotations) {
@@ -463,6 +500,12 @@ function showTrack() {
   const diff = scoreValues('diff', [ref[o]], [alt[o]])[0];
   $('track-summary').textContent = `${state.br.labels[o]}: REF window ${ref[o].toPrecision(4)}, ALT window ${alt[o].toPrecision(4)}, diff ${diff.toPrecision(4)}`;
   state.trackMaxima = drawTrack($('track-figures'), state.saturation, o, state.br.labels, state.trackVariant);
+}
+
+function maxAbsDiff([ref, alt]) {
+  let m = 0;
+  for (let i = 0; i < ref.length; i++) m = Math.max(m, Math.abs(alt[i] - ref[i]));
+  return m;
 }
 
 function showScores() {

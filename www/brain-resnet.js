@@ -6,7 +6,7 @@
 //   br.backend                                           // {kind: 'gpu' | 'cpu', text: which and why}
 //   const rows = await br.predictFasta('>s\nACGT...');     // or br.predictFastaFile(file)
 //   const run = await br.scoreVcf({ vcf, fasta, fai, gzi }, { rcMean: false, onProgress });
-//   const tsv = await br.format('tsv', run.events, 'abs_diff,log_ratio', run.rcMean);
+//   const tsv = await br.formatRun(run, 'tsv');            // a Blob, as `brain-resnet score` writes it
 //   await loadCore(); scoreNames()                       // [{name, description}]
 //   scoreValues('abs_diff', refs, alts)                  // Float64Array, the Rust core's formulas
 //   br.cancel();                                         // stops a run at once
@@ -17,6 +17,7 @@
 // weights.safetensors (kept in the Cache API, so a second visit needs no download).
 
 import { gzipKind, keptCopy } from './genome-store.js';
+import { ResultStore, ShardMerge } from './results.js';
 
 const CACHE = 'brain-resnet-weights-v1';
 
@@ -293,38 +294,45 @@ export class BrainResNet {
    * onProgress({done, fraction, perSecond, secondsLeft}) is called as batches come.
    * Resolves to {events (headers and records, in input order), summary}.
    */
-  async scoreVcf({ vcf, fasta, fai, gzi, regions }, { rcMean = false, sample = null, onProgress, onIndexProgress, testPanicAtLine = null, testPanicAlways = false } = {}) {
+  async scoreVcf({ vcf, fasta, fai, gzi, regions }, { rcMean = false, sample = null, onProgress, onIndexProgress, keepInMemory, testPanicAtLine = null, testPanicAlways = false } = {}) {
     if (!vcf) throw new Error('choose a VCF file');
     if (!fasta) throw new Error('choose the genome: UCSC .2bit, FASTA (.fa) or bgzip FASTA (.fa.gz)');
-    // A plain FASTA without its .fai is indexed here, a plain-gzip FASTA unpacked once into a
-    // kept copy (prepareGenome); the core names what else is missing.
+    // A plain FASTA without its .fai is indexed here, a plain-gzip one unpacked into this
+    // browser's storage (once); the core names what else is missing.
     ({ fasta, fai, gzi } = await this.prepareGenome({ fasta, fai, gzi }, { onProgress: onIndexProgress }));
     await this.#ensurePool();
     const started = performance.now();
     const n = this.pool.length;
-    const shardFraction = new Array(n).fill(0);
-    const records = [];
-    const seen = new Set(); // record lines delivered (a rescored shard repeats its earlier ones)
-    const lastLine = new Array(n).fill(0);
+    const store = new ResultStore({ keepInMemory });
+    const merge = new ShardMerge(n);
+    const lastLine = new Array(n).fill(0); // the last record line each shard delivered
     const notes = [];
+    // Progress follows the records: the line each shard has reached against the file's lines
+    // (counted beside the run; until then, and if they cannot be counted, the bytes read).
+    let totalLines = null;
+    countLines(vcf).then((c) => { totalLines = c; }, () => {});
+    const shardBytes = new Array(n).fill(0);
     let headers = [];
     let done = 0;
+    const report = () => {
+      const secs = (performance.now() - started) / 1000;
+      const fraction = totalLines ? Math.min(1, Math.min(...lastLine) / totalLines) : Math.min(...shardBytes);
+      onProgress?.({ done, fraction, perSecond: done / Math.max(secs, 1e-3), secondsLeft: fraction > 0.02 ? secs * (1 - fraction) / fraction : null });
+    };
     const onBatch = (k) => (batch) => {
+      const fresh = [];
       for (const ev of batch.events) {
         if (ev.Header !== undefined) {
           if (k === 0) headers.push(ev.Header);
-        } else if (!seen.has(ev.Record.line)) {
-          seen.add(ev.Record.line);
-          records.push(ev.Record);
+        } else if (ev.Record.line > lastLine[k]) { // a rescored shard repeats its earlier records
+          lastLine[k] = ev.Record.line;
+          fresh.push(ev.Record);
           done += ev.Record.alleles.length;
-          lastLine[k] = Math.max(lastLine[k], ev.Record.line);
         }
       }
-      shardFraction[k] = batch.bytes_total ? batch.bytes_read / batch.bytes_total : 1;
-      const fraction = Math.min(...shardFraction);
-      const secs = (performance.now() - started) / 1000;
-      const perSecond = done / Math.max(secs, 1e-3);
-      onProgress?.({ done, fraction, perSecond, secondsLeft: fraction > 0 ? secs * (1 - fraction) / fraction : null });
+      store.add(merge.push(k, fresh));
+      shardBytes[k] = batch.bytes_total ? batch.bytes_read / batch.bytes_total : 1;
+      report();
     };
     // A shard whose worker crashes (a panic in the core) is rescored once by a fresh
     // worker, its records already delivered kept; a second crash fails the run, saying where.
@@ -333,10 +341,13 @@ export class BrainResNet {
         try {
           if (k === 0) headers = [];
           const panicAt = attempt === 0 || testPanicAlways ? testPanicAtLine : null;
-          return await this.pool[k].call('score', {
+          const result = await this.pool[k].call('score', {
             vcf, fasta, fai, gzi: gzi ?? null, regions: regions ?? null,
             options: { rc_mean: rcMean, shard: k, shards: n, test_panic_at_line: panicAt, sample },
           }, onBatch(k));
+          lastLine[k] = Infinity;
+          store.add(merge.end(k));
+          return result;
         } catch (e) {
           if (!e.crashed) throw e;
           const after = lastLine[k] ? `after line ${lastLine[k]} of ${vcf.name}` : `before its first record of ${vcf.name}`;
@@ -356,7 +367,8 @@ export class BrainResNet {
       this.cancel(); // the other shards' workers stop too; the next call starts fresh ones
       throw e;
     }
-    records.sort((a, b) => a.line - b.line);
+    store.finish();
+    store.headers = headers;
     const summary = mergeSummaries(results.map((r) => r.summary));
     if (this.gpu && results[0].summary.backend && !results[0].summary.backend.startsWith('GPU')) {
       // The GPU failed during the run: the worker finished it on the CPU and says why.
@@ -366,9 +378,15 @@ export class BrainResNet {
     }
     summary.backend = this.backend.text;
     summary.notes = [...summary.notes, ...notes];
-    const events = [...headers.map((h) => ({ Header: h })), ...records.map((r) => ({ Record: r }))];
-    // `files`: what was scored, with a .fai built here (for the track and a download).
-    return { events, records, summary, seconds: (performance.now() - started) / 1000, files: { vcf, fasta, fai, gzi, regions } };
+    const records = store.allRecords();
+    // `records` (and `events`): every result as objects, for runs small enough to hold (null
+    // past `keepInMemory` alleles: then `store` pages over them); `files`: what was scored,
+    // with a .fai built here (for the track and a download).
+    return {
+      store, records, summary, rcMean,
+      events: records && [...headers.map((h) => ({ Header: h })), ...records.map((r) => ({ Record: r }))],
+      seconds: (performance.now() - started) / 1000, files: { vcf, fasta, fai, gzi, regions },
+    };
   }
 
   /**
@@ -462,11 +480,56 @@ export class BrainResNet {
   /**
    * Formats results exactly as `brain-resnet score` does: format 'tsv' or 'vcf'
    * (with the same `##brain_resnet_model` line, built by the Rust core from model.json).
+   * `columns` ('sample', 'carriers', 'none': the run's summary.genotype_columns) and
+   * `continuing` (rows only, after a part that wrote the header) write a large run in parts.
    */
-  async format(format, events, scores = 'abs_diff,log_ratio', rcMean = false) {
+  async format(format, events, scores = 'abs_diff,log_ratio', rcMean = false, { columns, continuing = false } = {}) {
     await this.#ensurePool();
-    return (await this.pool[0].call('format', { format, events, manifest: this.manifestText, scores, rcMean })).text;
+    return (await this.pool[0].call('format', { format, events, manifest: this.manifestText, scores, rcMean, columns, continuing })).text;
   }
+
+  /**
+   * A run's results as the CLI writes them, in parts (one per chunk of the run's store), as a
+   * Blob of those parts: the whole text is never one string. `onProgress(fraction)`.
+   */
+  async formatRun(run, format, { scores = 'abs_diff,log_ratio', onProgress } = {}) {
+    const { store } = run;
+    const columns = run.summary.genotype_columns;
+    const parts = [];
+    let first = true;
+    const write = async (events) => {
+      parts.push(await this.format(format, events, scores, run.rcMean, { columns, continuing: !first }));
+      first = false;
+    };
+    if (format === 'vcf' || store.chunks.length === 0) await write(store.headers.map((h) => ({ Header: h })));
+    let k = 0;
+    for await (const records of store.chunkRecords()) {
+      await write(records.map((r) => ({ Record: r })));
+      onProgress?.(++k / store.chunks.length);
+    }
+    return new Blob(parts, { type: format === 'tsv' ? 'text/tab-separated-values' : 'text/plain' });
+  }
+}
+
+/**
+ * The lines of a VCF `File` that are not headers, counted in one streamed pass (a bgzip or
+ * gzip file through DecompressionStream): the progress of a run is measured against them.
+ */
+export async function countLines(file) {
+  let stream = file.stream();
+  if (/\.(gz|bgz)$/i.test(file.name)) stream = stream.pipeThrough(new DecompressionStream('gzip'));
+  let lines = 0;
+  let atStart = true;
+  let header = false;
+  for await (const chunk of stream) {
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i];
+      if (atStart) { header = c === 35; atStart = false; } // '#'
+      if (c === 10) { if (!header) lines++; atStart = true; }
+    }
+  }
+  if (!atStart && !header) lines++;
+  return lines;
 }
 
 function mergeSummaries(list) {
@@ -485,6 +548,7 @@ function mergeSummaries(list) {
   out.unknown_contigs = [...unknown].sort();
   out.scored = (out.by_status.ok ?? 0) + (out.by_status.ref_mismatch ?? 0);
   out.alleles = Object.values(out.by_status).reduce((a, b) => a + b, 0);
+  out.genotype_columns = list[0]?.genotype_columns ?? 'none';
   return out;
 }
 

@@ -62,7 +62,7 @@ self.onmessage = async (event) => {
         });
         break;
       case 'format':
-        reply(m.id, 'result', { text: format_results(m.format, m.events, m.manifest, m.scores, Boolean(m.rcMean)) });
+        reply(m.id, 'result', { text: format_results(m.format, m.events, m.manifest, m.scores, Boolean(m.rcMean), m.columns ?? undefined, Boolean(m.continuing)) });
         break;
       default:
         throw new Error(`unknown request ${m.type}`);

@@ -24,6 +24,12 @@ pub fn parse_annotations(text: &str, name: &str) -> Result<JsValue, JsError> {
 /// the records (and, for VCF, header lines) in input order; `manifest_json`
 /// is the model's `model.json` (profile labels, and the VCF's
 /// `##brain_resnet_model` line with `rc_mean`).
+///
+/// Large runs are written in parts: `columns` (`sample`, `carriers` or
+/// `none`: the run's genotype columns, as `Summary.genotype_columns` says;
+/// by default guessed from `events`) keeps every part's TSV columns the same,
+/// and `continuing` writes records only, after a first part that wrote the
+/// header (the TSV's header row; the VCF's header lines come as events).
 #[wasm_bindgen]
 pub fn format_results(
     format: &str,
@@ -31,11 +37,14 @@ pub fn format_results(
     manifest_json: &str,
     scores: &str,
     rc_mean: bool,
+    columns: Option<String>,
+    continuing: Option<bool>,
 ) -> Result<String, JsError> {
     let events: Vec<Event> = serde_wasm_bindgen::from_value(events).map_err(js_err)?;
     let manifest = parse_manifest(manifest_json, MANIFEST_FILE).map_err(js_err)?;
     let labels = &manifest.labels;
     let scores = Score::parse_list(scores).map_err(js_err)?;
+    let continuing = continuing.unwrap_or(false);
     let mut buf = Vec::new();
     match format {
         "tsv" => {
@@ -45,21 +54,37 @@ pub fn format_results(
                     _ => None,
                 })
             };
-            let columns = if records().any(|r| r.call.is_some()) {
-                GenotypeColumns::Sample
-            } else if records().any(|r| r.alleles.iter().any(|a| a.carriers.is_some())) {
-                GenotypeColumns::Carriers
-            } else {
-                GenotypeColumns::None
+            let columns = match columns.as_deref() {
+                Some("sample") => GenotypeColumns::Sample,
+                Some("carriers") => GenotypeColumns::Carriers,
+                Some("none") => GenotypeColumns::None,
+                Some(other) => {
+                    return Err(js_err(format!(
+                        "unknown genotype columns `{other}`: sample, carriers or none"
+                    )))
+                }
+                None if records().any(|r| r.call.is_some()) => GenotypeColumns::Sample,
+                None if records().any(|r| r.alleles.iter().any(|a| a.carriers.is_some())) => {
+                    GenotypeColumns::Carriers
+                }
+                None => GenotypeColumns::None,
             };
-            let mut w = TsvWriter::new(&mut buf, &scores, labels, columns).map_err(js_err)?;
+            let mut w = if continuing {
+                TsvWriter::continuing(&mut buf, &scores, labels, columns)
+            } else {
+                TsvWriter::new(&mut buf, &scores, labels, columns).map_err(js_err)?
+            };
             for e in &events {
                 w.write(e).map_err(js_err)?;
             }
         }
         "vcf" => {
             let line = manifest.vcf_model_line(rc_mean);
-            let mut w = VcfWriter::new(&mut buf, &scores, labels, &line);
+            let mut w = if continuing {
+                VcfWriter::continuing(&mut buf, &scores, labels, &line)
+            } else {
+                VcfWriter::new(&mut buf, &scores, labels, &line)
+            };
             for e in &events {
                 w.write(e).map_err(js_err)?;
             }

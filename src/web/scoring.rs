@@ -64,6 +64,10 @@ struct SummaryOut {
     #[serde(flatten)]
     summary: Summary,
     backend: String,
+    /// The TSV's genotype columns, as `brain-resnet score` chooses them:
+    /// `sample` (a sample chosen, or a consumer genotype file), `carriers` (a
+    /// VCF with samples, none chosen) or `none`.
+    genotype_columns: &'static str,
 }
 
 #[wasm_bindgen]
@@ -129,6 +133,13 @@ impl Engine {
                 Box::new(calls)
             }
         };
+        let genotype_columns = if sample.is_some() {
+            "sample"
+        } else if !vcf_samples(vcf)?.is_empty() {
+            "carriers"
+        } else {
+            "none"
+        };
         let opts = ScoreOptions {
             rc_mean: args.rc_mean,
             batch: args.batch,
@@ -188,6 +199,7 @@ impl Engine {
             to_js(&SummaryOut {
                 summary,
                 backend: model.backend(),
+                genotype_columns,
             })
             .map_err(|e| JsValue::from(js_err(e)))
         }))

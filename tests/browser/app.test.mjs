@@ -106,10 +106,47 @@ test('the fixture VCF and bgzip genome chosen through file inputs score like the
   // Sorting by a score column and filtering by status work on the table.
   await page.selectOption('#status-filter', 'ok');
   assert.match(await page.textContent('#page-info'), /^11 rows/);
-  await page.click('#results-table th:nth-child(7)');
-  const first = await page.$$eval('#results-table tbody tr td:nth-child(7)', (tds) => tds.map((t) => Number(t.textContent)));
+  await page.click('#results-table th:nth-child(8)');
+  const first = await page.$$eval('#results-table tbody tr td:nth-child(8)', (tds) => tds.map((t) => Number(t.textContent)));
   assert.deepEqual(first, [...first].sort((a, b) => b - a), 'sorted descending by abs_diff:Glut');
   await page.selectOption('#status-filter', '');
+});
+
+test('a run too large to hold as objects pages over its stored chunks: sorted by effect, the same downloads as the CLI', async () => {
+  const { page } = session;
+  await chooseModel(page, 'fixture-mini-random-f32');
+  // Two alleles held as objects at most: every chunk of this run goes to a Blob.
+  await page.evaluate(() => { window.brainResNet.keepInMemory = 2; window.brainResNet.savePicker = false; });
+  try {
+    await page.setInputFiles('#vcf-input', path.join(fixtures, 'variants.vcf'));
+    await page.setInputFiles('#genome-input', ['genome.fa.gz', 'genome.fa.gz.fai', 'genome.fa.gz.gzi'].map((f) => path.join(fixtures, 'genome', f)));
+    await runAndWait(page, () => page.click('#score-button'));
+    assert.equal(await page.evaluate(() => window.brainResNet.store.inMemory), false);
+    assert.equal(await page.evaluate(() => window.brainResNet.run.records), null);
+    const tsv = await downloadText(page, '#download-tsv');
+    const expected = cliScores(path.join(fixtures, 'variants.vcf'), path.join(fixtures, 'genome/genome.fa.gz'));
+    // The CLI's rows, columns and order (values to float rounding: WebAssembly vs native).
+    assertSameScores(tsv, expected);
+    const cols = (text) => text.trim().split('\n').map((l) => l.split('\t').slice(0, 6).join('\t'));
+    assert.deepEqual(cols(tsv), cols(expected));
+    const vcf = await downloadText(page, '#download-vcf');
+    const cliVcf = execFileSync(cli, ['score', '--model', f32Model, '--genome', path.join(fixtures, 'genome/genome.fa.gz'), '--vcf', path.join(fixtures, 'variants.vcf'), '--format', 'vcf'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const fixed = (text) => text.trim().split('\n').map((l) => (l.startsWith('#') ? l : l.split('\t').slice(0, 7).join('\t')));
+    assert.deepEqual(fixed(vcf), fixed(cliVcf), 'the same header lines and records, in order');
+    // Sorted by the largest |ALT - REF| first, unscored rows last.
+    const effects = await page.$$eval('#results-table tbody tr td:nth-child(7)', (tds) => tds.map((t) => (t.textContent ? Number(t.textContent) : NaN)));
+    const scored = effects.filter((v) => !Number.isNaN(v));
+    assert.ok(scored.length >= 10);
+    assert.deepEqual(scored, [...scored].sort((a, b) => b - a));
+    assert.ok(effects.slice(0, scored.length).every((v) => !Number.isNaN(v)), 'unscored rows come last');
+    assert.match(await page.textContent('#analysis-json'), /run in the page on up to 200,000 alleles; this run has \d+/);
+    // A row of the stored chunks opens its track.
+    await page.click('#results-table tbody tr:first-child td:nth-child(2)');
+    await page.waitForSelector('#track-section[data-ready="true"]', { timeout: 120_000 });
+  } finally {
+    await page.evaluate(() => { window.brainResNet.keepInMemory = undefined; });
+  }
 });
 
 test('a malformed VCF reports its bad lines and still scores the good ones', async () => {
