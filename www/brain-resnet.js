@@ -497,8 +497,9 @@ export class BrainResNet {
     const columns = run.summary.genotype_columns;
     const parts = [];
     let first = true;
+    // Each part becomes a Blob at once: the browser holds Blobs outside the page's heap.
     const write = async (events) => {
-      parts.push(await this.format(format, events, scores, run.rcMean, { columns, continuing: !first }));
+      parts.push(new Blob([await this.format(format, events, scores, run.rcMean, { columns, continuing: !first })]));
       first = false;
     };
     if (format === 'vcf' || store.chunks.length === 0) await write(store.headers.map((h) => ({ Header: h })));

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const dist = path.join(root, 'dist');
+export const dist = process.env.BRAIN_RESNET_DIST ?? path.join(root, 'dist'); // a copy, for long benchmarks
 export const fixtures = process.env.BRAIN_RESNET_FIXTURES ?? path.resolve(root, '../shared/fixtures');
 export const outDir = path.join(root, 'target', 'browser-tests');
 
