@@ -1,0 +1,189 @@
+// The zoomable view of an allelic-effect track (saturation mutagenesis of one window):
+// an attribution logo (at each position the reference base, as tall as the prediction
+// depends on it), the effect of every substitution, the reference sequence in letters, the
+// variant marked, and padding that is not sequence greyed. Drawn with d3 (vendored).
+
+const d3 = globalThis.d3;
+const SVG = 'http://www.w3.org/2000/svg';
+
+export const BASES = 'ACGT'; // the order of `delta` (src/scoring/mutagenesis.rs)
+export const BASE_COLOURS = { A: '#109648', C: '#255c99', G: '#d9931a', T: '#d62839' };
+export const MIN_SPAN = 40; // bases: the deepest zoom (less on a phone: letters >= 10 px)
+
+/** The deepest zoom for a view `width` px wide: 40 bases, or as many as get 10 px each, at least 20. */
+export function minSpan(width, window) {
+  return Math.min(window, Math.max(20, Math.min(MIN_SPAN, Math.floor((width - marginsOf(width)) / 10))));
+}
+
+function marginsOf(width) { return width < 600 ? 44 + 8 : 62 + 14; }
+
+// The four letters as filled outlines in a unit box (y down), so that a letter can be
+// stretched to any height exactly, whatever fonts the browser has (as sequence-logo tools do).
+const GLYPHS = {
+  A: 'M0,1 L0.38,0 L0.62,0 L1,1 L0.79,1 L0.69,0.72 L0.31,0.72 L0.21,1 Z M0.37,0.55 L0.63,0.55 L0.5,0.19 Z',
+  C: 'M0.9,0.24 A0.5,0.5 0 1 0 0.9,0.76 L0.74,0.66 A0.31,0.33 0 1 1 0.74,0.34 Z',
+  G: 'M0.9,0.24 A0.5,0.5 0 1 0 0.96,0.6 L0.96,0.5 L0.56,0.5 L0.56,0.64 L0.76,0.64 A0.31,0.33 0 1 1 0.74,0.34 Z',
+  T: 'M0,0 L1,0 L1,0.17 L0.59,0.17 L0.59,1 L0.41,1 L0.41,0.17 L0,0.17 Z',
+};
+
+/**
+ * Per window position: `real` (a base of the contig: not before its start, not N) and
+ * `attribution`, the mean over the three mutants of (mutant − reference) with the sign
+ * flipped, for profile `o`: positive where mutating the base lowers the prediction.
+ */
+export function attribution(sat, o) {
+  const seq = sat.sequence.toUpperCase();
+  return Array.from({ length: sat.window }, (_, p) => {
+    const base = seq[p] ?? 'N';
+    const real = sat.start + p >= 0 && BASES.includes(base);
+    let sum = 0;
+    for (let b = 0; b < 4; b++) sum += sat.delta[(p * 4 + b) * sat.outputs + o];
+    return { p, pos: sat.start + p + 1, base, real, attribution: real ? -sum / 3 : 0 };
+  });
+}
+
+/** Runs of padding (positions that are not sequence): [{from, to (exclusive), beforeStart}]. */
+export function paddingRuns(sites) {
+  const runs = [];
+  for (const s of sites) {
+    if (s.real) continue;
+    const last = runs[runs.length - 1];
+    if (last && last.to === s.p) last.to++;
+    else runs.push({ from: s.p, to: s.p + 1, beforeStart: s.pos < 1 });
+  }
+  return runs;
+}
+
+function el(name, attrs = {}, parent = null) {
+  const e = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  parent?.append(e);
+  return e;
+}
+
+/**
+ * Draws the window positions [lo, hi) of `sat` for profile `o` into `svg` (cleared first),
+ * `width` px wide. `variantIndex`: the variant's window position (or null). `heatMax`: the
+ * colour scale's half range (the whole window's largest |delta|, so colours keep their
+ * meaning while zooming).
+ */
+export function drawDetail(svg, { sat, o, sites, lo, hi, width, variantIndex, heatMax, label }) {
+  svg.replaceChildren();
+  const m = { left: width < 600 ? 44 : 62, right: width < 600 ? 8 : 14, top: 34 };
+  const logoH = 130;
+  const rowH = 13;
+  const heatTop = m.top + logoH + 10;
+  const seqTop = heatTop + 4 * rowH + 6;
+  const seqH = 18;
+  const axisTop = seqTop + seqH + 2;
+  const height = axisTop + 40;
+  svg.setAttribute('width', width);
+  svg.setAttribute('height', height);
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  svg.setAttribute('font-family', 'system-ui, sans-serif');
+  svg.setAttribute('font-size', '10');
+  svg.classList.add('track-detail');
+  svg.dataset.lo = String(lo);
+  svg.dataset.hi = String(hi);
+  el('rect', { x: 0, y: 0, width, height, fill: '#fff' }, svg);
+
+  const x = d3.scaleLinear().domain([lo, hi]).range([m.left, width - m.right]);
+  const bw = x(lo + 1) - x(lo); // px per base
+  const shown = sites.slice(lo, hi);
+  const real = shown.filter((s) => s.real);
+  const top = d3.max(real, (s) => s.attribution) ?? 0;
+  const bottom = d3.min(real, (s) => s.attribution) ?? 0;
+  const span = Math.max(top, 0) - Math.min(bottom, 0) || 1e-9;
+  const y = d3.scaleLinear().domain([Math.min(bottom, 0) - 0.04 * span, Math.max(top, 0) + 0.04 * span]).range([m.top + logoH, m.top]).nice(4);
+  const colour = d3.scaleDiverging((t) => d3.interpolateRdBu(1 - t)).domain([-heatMax, 0, heatMax]);
+
+  // Padding: greyed over every row, never drawn as sequence.
+  for (const run of paddingRuns(shown)) {
+    const r = el('rect', { class: 'padding', x: x(run.from), y: m.top, width: x(run.to) - x(run.from), height: axisTop - m.top, fill: '#d8d8d8' }, svg);
+    r.dataset.from = String(run.from);
+    r.dataset.to = String(run.to);
+    el('title', {}, r).textContent = run.beforeStart ? 'padding before the contig start: not sequence' : 'N or padding beyond the contig end: not sequence';
+    if (x(run.to) - x(run.from) > 90) {
+      el('text', { x: (x(run.from) + x(run.to)) / 2, y: m.top + 14, 'text-anchor': 'middle', fill: '#555' }, svg).textContent = run.beforeStart ? 'before contig start' : 'not sequence (N)';
+    }
+  }
+
+  // The variant: a band over every row, and a label above the logo.
+  if (variantIndex != null && variantIndex >= lo && variantIndex < hi) {
+    const g = el('g', { class: 'variant-mark' }, svg);
+    g.dataset.index = String(variantIndex);
+    el('rect', { x: x(variantIndex + 0.5) - Math.max(bw, 3) / 2, y: m.top - 4, width: Math.max(bw, 3), height: axisTop - m.top + 4, fill: '#ffe680', 'fill-opacity': 0.55, stroke: '#b08800', 'stroke-width': bw > 4 ? 1 : 0 }, g);
+    el('text', { x: x(variantIndex + 0.5), y: m.top - 8, 'text-anchor': x(variantIndex + 0.5) > width - 30 ? 'end' : x(variantIndex + 0.5) < m.left + 20 ? 'start' : 'middle', 'font-weight': 'bold' }, g).textContent = 'variant';
+  }
+
+  // Attribution logo: the reference base, height |attribution|, above the line when positive.
+  const logo = el('g', { class: 'logo' }, svg);
+  const letters = bw >= 4;
+  for (const s of real) {
+    const y0 = y(0);
+    const y1 = y(s.attribution);
+    const h = Math.abs(y1 - y0);
+    if (h < 0.3) continue;
+    const x0 = x(s.p) + (bw > 6 ? bw * 0.05 : 0);
+    const w = bw > 6 ? bw * 0.9 : bw;
+    const ytop = Math.min(y0, y1);
+    const glyph = letters
+      ? el('path', { d: GLYPHS[s.base], transform: `translate(${x0},${ytop}) scale(${w},${h})`, fill: BASE_COLOURS[s.base] }, logo)
+      : el('rect', { x: x0, y: ytop, width: Math.max(w, 0.6), height: h, fill: BASE_COLOURS[s.base] }, logo);
+    glyph.classList.add('logo-letter');
+    glyph.dataset.base = s.base;
+    glyph.dataset.index = String(s.p);
+    el('title', {}, glyph).textContent = `${s.pos} ${s.base}: ${s.attribution.toPrecision(3)}`;
+  }
+  el('line', { x1: m.left, x2: width - m.right, y1: y(0), y2: y(0), stroke: '#333' }, svg);
+  const yAxis = d3.axisLeft(y).ticks(4).tickFormat(d3.format('.2~g'));
+  const gy = el('g', { transform: `translate(${m.left},0)` }, svg);
+  d3.select(gy).call(yAxis);
+  el('text', { x: 4, y: 11, fill: '#333' }, svg).textContent = `importance for ${label}: −(mean of the 3 mutants − reference)`;
+
+  // Every substitution: 4 rows (A C G T), the reference base's own cell outlined.
+  const heat = el('g', { class: 'substitutions' }, svg);
+  for (let b = 0; b < 4; b++) {
+    el('text', { x: m.left - 6, y: heatTop + b * rowH + rowH / 2 + 3.5, 'text-anchor': 'end', fill: BASE_COLOURS[BASES[b]], 'font-weight': 'bold' }, svg).textContent = `→${BASES[b]}`;
+  }
+  for (const s of real) {
+    for (let b = 0; b < 4; b++) {
+      const own = s.base === BASES[b];
+      const v = sat.delta[(s.p * 4 + b) * sat.outputs + o];
+      el('rect', {
+        x: x(s.p), y: heatTop + b * rowH, width: Math.max(bw, 0.6), height: rowH,
+        fill: own ? '#fff' : colour(v), stroke: own && bw > 4 ? '#999' : 'none', 'stroke-width': 0.5,
+      }, heat);
+    }
+  }
+
+  // The reference sequence: letters when there is room, else coloured ticks.
+  const seq = el('g', { class: 'reference' }, svg);
+  el('text', { x: m.left - 6, y: seqTop + 13, 'text-anchor': 'end', fill: '#333' }, svg).textContent = 'ref';
+  for (const s of real) {
+    if (bw >= 6) {
+      const t = el('text', {
+        class: 'ref-base', x: x(s.p + 0.5), y: seqTop + 13, 'text-anchor': 'middle',
+        'font-family': 'ui-monospace, monospace', 'font-weight': 'bold', 'font-size': Math.min(14, bw * 1.1), fill: BASE_COLOURS[s.base],
+      }, seq);
+      t.dataset.index = String(s.p);
+      t.textContent = s.base;
+    } else {
+      el('rect', { x: x(s.p), y: seqTop + 3, width: Math.max(bw, 0.6), height: seqH - 6, fill: BASE_COLOURS[s.base] }, seq);
+    }
+  }
+
+  // Genome coordinates (1-based), labelled on sequence only.
+  const onContig = shown.filter((s) => s.pos >= 1);
+  const ticks = onContig.length ? d3.ticks(onContig[0].pos, onContig[onContig.length - 1].pos, Math.max(2, Math.floor((x(onContig[onContig.length - 1].p + 1) - x(onContig[0].p)) / 90)))
+    .filter((pos) => Number.isInteger(pos) && sites[pos - sat.start - 1]?.real) : [];
+  const gx = el('g', { class: 'axis' }, svg);
+  for (const pos of ticks) {
+    const cx = x(pos - sat.start - 1 + 0.5);
+    el('line', { x1: cx, x2: cx, y1: axisTop, y2: axisTop + 5, stroke: '#333' }, gx);
+    el('text', { x: cx, y: axisTop + 16, 'text-anchor': 'middle', fill: '#333' }, gx).textContent = pos.toLocaleString('en');
+  }
+  el('line', { x1: m.left, x2: width - m.right, y1: axisTop, y2: axisTop, stroke: '#333' }, gx);
+  el('text', { x: width - m.right, y: axisTop + 32, 'text-anchor': 'end', fill: '#333' }, svg).textContent = `${sat.contig} position (1-based) →`;
+  return { x, height };
+}
