@@ -409,6 +409,91 @@ fn predict_refuses_an_empty_fasta() {
     assert!(o.stdout.is_empty());
 }
 
+/// Each record's problems are named on stderr with the file and the record:
+/// letters that are not bases and a header without sequence are errors (not
+/// predicted, exit status 1), IUPAC codes a warning (read as N), a short
+/// record is padded with a note; the good records are still predicted.
+#[test]
+fn predict_names_bad_letters_empty_records_iupac_codes_and_padding() {
+    let dir = tempfile::tempdir().unwrap();
+    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
+    let fasta = dir.path().join("checked.fa");
+    let ok = "ACGT".repeat(250);
+    let iupac = format!("{}ACRY", "ACGT".repeat(249));
+    std::fs::write(
+        &fasta,
+        format!(">letters\nACGTXYZ\n>empty\n>one\nA\n>iupac\n{iupac}\n>full\n{ok}\n"),
+    )
+    .unwrap();
+    let o = cli(&["predict", "--model", path_str(dir.path()), path_str(&fasta)]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let path = fasta.display();
+    for line in [
+        format!("error: {path}: sequence `letters`: `X` at position 5 is not a base (A, C, G, T, N or an IUPAC code)"),
+        format!("error: {path}: sequence `empty`: no sequence after the `>name` line"),
+        format!("note: {path}: sequence `one`: 1 bp, padded with 999 N to the model's 1000 bp window"),
+        format!("warning: {path}: sequence `iupac`: 2 IUPAC ambiguity codes (R Y S W K M B D H V; the first, `R`, at position 999) read as N"),
+        "error: 2 of 5 sequences not predicted (see above)".to_string(),
+    ] {
+        assert!(err.lines().any(|l| l == line), "missing {line:?} in\n{err}");
+    }
+    assert!(!err.contains("sequence `full`"), "{err}");
+    let (_, rows) = read_tsv(&String::from_utf8(o.stdout).unwrap());
+    let names: Vec<_> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(names, ["one", "iupac", "full"]);
+    // IUPAC codes predict as N.
+    let as_n = dir.path().join("as_n.fa");
+    std::fs::write(&as_n, format!(">iupac\n{}ACNN\n", "ACGT".repeat(249))).unwrap();
+    let (_, n_rows) = read_tsv(&predict(dir.path(), &as_n));
+    assert_eq!(rows[1].1, n_rows[0].1);
+}
+
+/// A raw sequence without any `>name` line is one record named `sequence`,
+/// with a note; text that is not sequence is refused as before any output.
+#[test]
+fn predict_takes_a_raw_sequence_and_refuses_text_that_is_not_fasta() {
+    let dir = tempfile::tempdir().unwrap();
+    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
+    let raw = dir.path().join("raw.txt");
+    let ok = "ACGT".repeat(250);
+    std::fs::write(&raw, format!("{}\n{}\n", &ok[..500], &ok[500..])).unwrap();
+    let o = cli(&["predict", "--model", path_str(dir.path()), path_str(&raw)]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "note: {}: sequence `sequence`: no `>name` line: the text was read as one sequence named `sequence`",
+            raw.display()
+        )),
+        "{err}"
+    );
+    let (_, rows) = read_tsv(&String::from_utf8(o.stdout).unwrap());
+    let named = dir.path().join("named.fa");
+    std::fs::write(&named, format!(">sequence\n{ok}\n")).unwrap();
+    let (_, expected) = read_tsv(&predict(dir.path(), &named));
+    assert_eq!(rows, expected);
+
+    let letter = dir.path().join("letter.fa");
+    std::fs::write(&letter, "Dear colleague,\nplease find the sequences.\n").unwrap();
+    let o = cli(&[
+        "predict",
+        "--model",
+        path_str(dir.path()),
+        path_str(&letter),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: line 1: FASTA must start with a '>name' line",
+            letter.display()
+        )),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+}
+
 #[test]
 fn info_describes_the_model() {
     let dir = tempfile::tempdir().unwrap();

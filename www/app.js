@@ -345,6 +345,10 @@ async function demoFiles() {
 
 async function predict() {
   clearMessages();
+  // A new run starts from a clean slate: the previous table never stays under a new error.
+  $('predictions-section').hidden = true;
+  $('predictions-table').tHead.replaceChildren();
+  $('predictions-table').tBodies[0].replaceChildren();
   const text = $('fasta-text').value;
   const file = $('fasta-file').files[0];
   if (!text.trim() && !file) { message('Paste FASTA sequences or choose a FASTA file.'); return; }
@@ -356,18 +360,29 @@ async function predict() {
     const labels = state.br.labels;
     const head = document.createElement('tr');
     ['name', ...labels].forEach((h) => { const el = document.createElement('th'); el.textContent = h; head.append(el); });
-    $('predictions-table').tHead.replaceChildren(head);
     const body = document.createDocumentFragment();
+    // Each record's error (not predicted), warnings (IUPAC codes read as N) and notes (padding,
+    // a sequence without a '>name' line), in record order; each message names its record.
     for (const r of rows) {
-      if (r.error) { message(r.error); continue; }
+      if (r.error) message(r.error, 'error');
+      for (const w of r.warnings ?? []) message(w, 'warn');
+      for (const n of r.notes ?? []) message(n, 'info');
+      if (r.error) continue;
       const tr = document.createElement('tr');
       [r.name, ...r.probs.map((p) => p.toPrecision(4))].forEach((c, j) => {
         const td = document.createElement('td'); td.textContent = c; if (j === 0) td.className = 'text'; tr.append(td);
       });
       body.append(tr);
     }
-    $('predictions-table').tBodies[0].replaceChildren(body);
-    $('predictions-section').hidden = false;
+    const predicted = rows.filter((r) => !r.error).length;
+    if (predicted) {
+      $('predictions-table').tHead.replaceChildren(head);
+      $('predictions-table').tBodies[0].replaceChildren(body);
+      $('predictions-section').hidden = false;
+    }
+    if (predicted < rows.length) {
+      message(`${rows.length - predicted} of ${rows.length} sequence${rows.length === 1 ? '' : 's'} not predicted (see above).`, 'error');
+    }
   } catch (e) {
     message(e.message);
   } finally {

@@ -1,5 +1,8 @@
 //! `brain-resnet predict`: FASTA sequences to one TSV row of probabilities each,
 //! streamed (a record longer than the window is counted, not kept, and refused).
+//! Each record's problems go to stderr naming the file and the record: errors
+//! (not predicted; exit status 1), warnings (IUPAC codes read as N) and notes
+//! (padding, a headerless sequence), at most [`SHOWN`] warnings and notes each.
 
 use std::io::{BufReader, Write};
 use std::path::Path;
@@ -9,6 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use brain_resnet::io::fasta::{FastaReader, SequenceRecord};
 use brain_resnet::{Error, Model};
+
+/// Warnings and notes shown per kind before the rest are only counted.
+const SHOWN: usize = 10;
 
 pub fn run(
     model_dir: &Path,
@@ -42,6 +48,7 @@ pub fn run(
     };
     writeln!(out, "name\t{}", model.labels().join("\t")).map_err(write_err)?;
     let (mut failed, mut total) = (0, 0);
+    let (mut warnings, mut notes) = (0usize, 0usize);
     let mut chunk: Vec<SequenceRecord> = Vec::with_capacity(batch.max(1) * 4);
     while let Some(record) = records.next() {
         chunk.push(record?);
@@ -50,6 +57,20 @@ pub fn run(
         }
         let results = model.predict_records(&chunk, batch);
         for (rec, result) in chunk.iter().zip(results) {
+            let check = rec.check(window);
+            for (kind, texts, count) in [
+                ("warning", &check.warnings, &mut warnings),
+                ("note", &check.notes, &mut notes),
+            ] {
+                for text in texts {
+                    *count += 1;
+                    if *count <= SHOWN {
+                        bar.suspend(|| {
+                            eprintln!("{kind}: {source}: sequence `{}`: {text}", rec.name)
+                        });
+                    }
+                }
+            }
             match result {
                 Ok(probs) => {
                     let cells: Vec<String> = probs.iter().map(|p| p.to_string()).collect();
@@ -67,6 +88,14 @@ pub fn run(
     }
     bar.finish_and_clear();
     out.flush().map_err(write_err)?;
+    for (kind, count) in [("warning", warnings), ("note", notes)] {
+        if count > SHOWN {
+            eprintln!(
+                "{kind}: {source}: {} more like the above not shown",
+                count - SHOWN
+            );
+        }
+    }
     if model.backend() != started_on {
         eprintln!("backend: {}", model.backend());
     }

@@ -169,36 +169,38 @@ impl Model {
     }
 
     /// Predicts records of a streamed FASTA ([`crate::io::fasta::FastaReader`]),
-    /// one result per record; a record the reader cut (longer than the window)
-    /// is an error giving its full length.
+    /// one result per record; a record that
+    /// [`SequenceRecord::check`](crate::io::fasta::SequenceRecord::check)
+    /// refuses (no sequence, a letter that is not a base, longer than the
+    /// window) is an error saying why, and the others are still predicted.
     pub async fn predict_records_async(
         &self,
         records: &[crate::io::fasta::SequenceRecord],
         batch: usize,
     ) -> Vec<Result<Vec<f32>>> {
         let window = self.window();
-        let fits = records.iter().filter(|r| !r.truncated());
-        let mut predicted = self
-            .predict_sequences_async(
-                fits.map(|r| (r.name.as_str(), r.sequence.as_slice())),
-                batch,
-            )
-            .await
-            .into_iter();
+        let refused: Vec<Option<String>> = records.iter().map(|r| r.check(window).error).collect();
+        let fits = records
+            .iter()
+            .zip(&refused)
+            .filter(|(_, e)| e.is_none())
+            .map(|(r, _)| (r.name.as_str(), r.sequence.as_slice()));
+        let mut predicted = self.predict_sequences_async(fits, batch).await.into_iter();
         records
             .iter()
-            .map(|r| {
-                if r.truncated() {
+            .zip(refused)
+            .map(|(r, refused)| {
+                if let Some(message) = refused {
                     return Err(crate::Error::Sequence {
                         name: r.name.clone(),
-                        message: format!(
-                            "{} bp is longer than the model's {window} bp window (cut it to at most {window} bp)",
-                            r.length
-                        ),
+                        message,
                     });
                 }
                 predicted.next().unwrap_or_else(|| {
-                    Err(crate::Error::Prediction(format!("no result for `{}`", r.name)))
+                    Err(crate::Error::Prediction(format!(
+                        "no result for `{}`",
+                        r.name
+                    )))
                 })
             })
             .collect()

@@ -20,11 +20,33 @@ pub struct Engine {
     pub(super) model: Rc<Model>,
 }
 
+/// One record's prediction or error, with what the user is told about it
+/// (each message names the record).
 #[derive(Serialize)]
 struct PredictRow {
     name: String,
     probs: Option<Vec<f32>>,
     error: Option<String>,
+    warnings: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl PredictRow {
+    fn new(
+        record: &crate::io::fasta::SequenceRecord,
+        window: usize,
+        result: crate::Result<Vec<f32>>,
+    ) -> Self {
+        let check = record.check(window);
+        let named = |t: &String| format!("sequence `{}`: {t}", record.name);
+        PredictRow {
+            name: record.name.clone(),
+            error: result.as_ref().err().map(|e| e.to_string()),
+            probs: result.ok(),
+            warnings: check.warnings.iter().map(named).collect(),
+            notes: check.notes.iter().map(named).collect(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -119,29 +141,20 @@ impl Engine {
         self.model.window()
     }
 
-    /// Predicts the records of a FASTA text; resolves to
-    /// `[{name, probs} | {name, error}]`.
+    /// Predicts the records of a FASTA text (or one raw sequence without a
+    /// `>name` line); resolves to `[{name, probs | error, warnings, notes}]`
+    /// (see [`SequenceRecord::check`](crate::io::fasta::SequenceRecord::check)).
     pub fn predict_fasta(&self, text: String) -> js_sys::Promise {
         let model = self.model.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let records = crate::io::fasta::read_fasta(text.as_bytes(), "pasted sequences")
                 .map_err(promise_err)?;
-            let results = model
-                .predict_sequences_async(
-                    records
-                        .iter()
-                        .map(|r| (r.name.as_str(), r.sequence.as_slice())),
-                    16,
-                )
-                .await;
+            let window = model.window();
+            let results = model.predict_records_async(&records, 16).await;
             let rows: Vec<PredictRow> = records
                 .iter()
                 .zip(results)
-                .map(|(r, res)| PredictRow {
-                    name: r.name.clone(),
-                    error: res.as_ref().err().map(|e| e.to_string()),
-                    probs: res.ok(),
-                })
+                .map(|(r, res)| PredictRow::new(r, window, res))
                 .collect();
             to_js(&rows).map_err(promise_err)
         })
@@ -150,7 +163,7 @@ impl Engine {
     /// Predicts the records of a FASTA `File`, streamed by slices: a record
     /// longer than the window is counted, not kept, and answered with an error
     /// giving its length (a genome chosen here by mistake is never loaded
-    /// whole). Resolves to `[{name, probs} | {name, error}]`.
+    /// whole). Resolves to `[{name, probs | error, warnings, notes}]`.
     pub fn predict_fasta_file(&self, file: &File) -> Result<js_sys::Promise, JsError> {
         let model = self.model.clone();
         let window = model.window();
@@ -167,11 +180,7 @@ impl Engine {
                 }
                 let results = model.predict_records_async(&chunk, 16).await;
                 for (r, result) in chunk.drain(..).zip(results) {
-                    rows.push(PredictRow {
-                        name: r.name,
-                        error: result.as_ref().err().map(|e| e.to_string()),
-                        probs: result.ok(),
-                    });
+                    rows.push(PredictRow::new(&r, window, result));
                 }
             }
             to_js(&rows).map_err(promise_err)
