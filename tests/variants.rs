@@ -463,3 +463,25 @@ fn pairs_report_bad_lines_and_score_the_rest() {
         "identical REF and ALT give abs_diff 0: {a_row}"
     );
 }
+
+/// A file that is not a VCF (a letter renamed `.vcf`) fails the run once, up
+/// front, before any row is written.
+#[test]
+fn a_letter_renamed_vcf_is_refused_once() {
+    let model = mini_model();
+    let letter =
+        "Dear colleague,\n\nplease find attached the variants we discussed.\nBest wishes,\nA.\n";
+    for extra in [&[][..], &["--format", "vcf"][..]] {
+        let o = score_vcf_text(model.path(), "letter.vcf", letter, extra);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        let want = "letter.vcf: this does not look like a VCF (no #CHROM header, no tab-separated columns)";
+        assert_eq!(err.matches(want).count(), 1, "{err}");
+        assert!(!err.contains("Dear colleague"), "{err}");
+        assert!(
+            o.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+}

@@ -43,14 +43,41 @@ pub enum VcfItem {
     Invalid(InvalidLine),
 }
 
+/// Data lines read before a file without a `#CHROM` line is judged: if none
+/// of them has the shape of a VCF line, the file is refused.
+pub const SNIFF_LINES: usize = 3;
+
+/// The error for a file that is not a VCF at all (a letter renamed `.vcf`).
+pub fn not_a_vcf(source_name: &str) -> Error {
+    Error::input(
+        source_name,
+        "this does not look like a VCF (no #CHROM header, no tab-separated columns)",
+    )
+}
+
+/// Has this data line the shape of a VCF line: at least five tab-separated
+/// columns, the second a number?
+fn vcf_shaped(text: &str) -> bool {
+    let mut cols = text.split('\t');
+    let pos = cols.nth(1).unwrap_or("");
+    !pos.is_empty() && pos.bytes().all(|b| b.is_ascii_digit()) && cols.count() >= 3
+}
+
 /// Streams the items of a VCF. I/O errors (a truncated bgzip file) end the
-/// stream with an error naming the file and line.
+/// stream with an error naming the file and line. A file without a `#CHROM`
+/// line whose first data lines (up to [`SNIFF_LINES`]) have none the shape of
+/// a VCF line is refused up front with [`not_a_vcf`], before any item.
 pub struct VcfReader<R> {
     inner: R,
     line: usize,
     source_name: String,
     buf: Vec<u8>,
     failed: bool,
+    /// Known to be a VCF (a `#CHROM` line or a VCF-shaped data line seen).
+    judged: bool,
+    /// Items read while the file is not yet judged, and data lines among them.
+    pending: std::collections::VecDeque<Result<VcfItem>>,
+    unjudged_lines: usize,
 }
 
 impl<R: BufRead> VcfReader<R> {
@@ -61,6 +88,60 @@ impl<R: BufRead> VcfReader<R> {
             source_name: source_name.to_string(),
             buf: vec![],
             failed: false,
+            judged: false,
+            pending: Default::default(),
+            unjudged_lines: 0,
+        }
+    }
+
+    /// The next item as read, before the file is judged.
+    fn read_item(&mut self) -> Option<Result<VcfItem>> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            let read = read_line_capped(&mut self.inner, &mut self.buf, MAX_LINE_BYTES);
+            let too_long = match read {
+                Ok(None) => return None,
+                Ok(Some(Capped::Line)) => None,
+                Ok(Some(Capped::TooLong(bytes))) => Some(bytes),
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(Error::input(
+                        &self.source_name,
+                        format!(
+                            "cannot read past line {}: {e}; the file is truncated or corrupt (records up to there were read)",
+                            self.line
+                        ),
+                    )));
+                }
+            };
+            self.line += 1;
+            if let Some(bytes) = too_long {
+                return Some(Ok(VcfItem::Invalid(InvalidLine {
+                    line: self.line,
+                    raw: String::new(),
+                    fields: Default::default(),
+                    message: format!(
+                        "{bytes} bytes, longer than the {} MiB a VCF line may have: skipped",
+                        MAX_LINE_BYTES >> 20
+                    ),
+                })));
+            }
+            let text = String::from_utf8_lossy(&self.buf).into_owned();
+            if text.trim().is_empty() {
+                continue;
+            }
+            if text.starts_with('#') {
+                if text.starts_with("#CHROM") {
+                    self.judged = true;
+                }
+                return Some(Ok(VcfItem::Header(text)));
+            }
+            if vcf_shaped(&text) {
+                self.judged = true;
+            }
+            return Some(Ok(parse_line(&text, self.line)));
         }
     }
 }
@@ -112,47 +193,38 @@ impl<R: BufRead> Iterator for VcfReader<R> {
     type Item = Result<VcfItem>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        loop {
-            let read = read_line_capped(&mut self.inner, &mut self.buf, MAX_LINE_BYTES);
-            let too_long = match read {
-                Ok(None) => return None,
-                Ok(Some(Capped::Line)) => None,
-                Ok(Some(Capped::TooLong(bytes))) => Some(bytes),
-                Err(e) => {
-                    self.failed = true;
-                    return Some(Err(Error::input(
-                        &self.source_name,
-                        format!(
-                            "cannot read past line {}: {e}; the file is truncated or corrupt (records up to there were read)",
-                            self.line
-                        ),
-                    )));
+        while !self.judged {
+            match self.read_item() {
+                None => break,
+                Some(item) => {
+                    let data = matches!(item, Ok(VcfItem::Record(_) | VcfItem::Invalid(_)));
+                    let read_error = item.is_err();
+                    self.pending.push_back(item);
+                    if data {
+                        self.unjudged_lines += 1;
+                    }
+                    if read_error {
+                        break;
+                    }
+                    if !self.judged && self.unjudged_lines >= SNIFF_LINES {
+                        break;
+                    }
                 }
-            };
-            self.line += 1;
-            if let Some(bytes) = too_long {
-                return Some(Ok(VcfItem::Invalid(InvalidLine {
-                    line: self.line,
-                    raw: String::new(),
-                    fields: Default::default(),
-                    message: format!(
-                        "{bytes} bytes, longer than the {} MiB a VCF line may have: skipped",
-                        MAX_LINE_BYTES >> 20
-                    ),
-                })));
             }
-            let text = String::from_utf8_lossy(&self.buf).into_owned();
-            if text.trim().is_empty() {
-                continue;
-            }
-            if text.starts_with('#') {
-                return Some(Ok(VcfItem::Header(text)));
-            }
-            return Some(Ok(parse_line(&text, self.line)));
         }
+        if !self.judged {
+            self.judged = true;
+            if self.unjudged_lines > 0 {
+                // Data lines, none of them VCF-shaped, and no `#CHROM` line.
+                self.failed = true;
+                self.pending.clear();
+                return Some(Err(not_a_vcf(&self.source_name)));
+            }
+        }
+        if let Some(item) = self.pending.pop_front() {
+            return Some(item);
+        }
+        self.read_item()
     }
 }
 
@@ -217,6 +289,36 @@ mod tests {
         assert!(
             matches!(&items[4], VcfItem::Record(r) if r.raw == "1\t7\t.\tAC\tA" && r.line == 6)
         );
+    }
+
+    #[test]
+    fn a_letter_is_not_a_vcf_but_a_headerless_file_with_one_good_line_is() {
+        let letter = "Dear colleague,\n\nplease find attached the variants.\nBest,\nA.\n";
+        let items: Vec<_> = VcfReader::new(letter.as_bytes(), "letter.vcf").collect();
+        assert_eq!(items.len(), 1, "{items:?}");
+        assert_eq!(
+            items[0].as_ref().unwrap_err().to_string(),
+            "letter.vcf: this does not look like a VCF (no #CHROM header, no tab-separated columns)"
+        );
+        // Two lines only, still judged at the end of the file.
+        let short: Vec<_> = VcfReader::new(&b"##note\nhello\n"[..], "s.vcf").collect();
+        assert_eq!(short.len(), 1);
+        assert!(short[0].is_err());
+        // A VCF-shaped line among the first ones, or a #CHROM line: read as before.
+        let text = "bad line\nchr1\t10\t.\tA\tG\n";
+        let items: Vec<_> = VcfReader::new(text.as_bytes(), "v.vcf")
+            .map(Result::unwrap)
+            .collect();
+        assert!(matches!(&items[0], VcfItem::Invalid(i) if i.line == 1));
+        assert!(matches!(&items[1], VcfItem::Record(r) if r.line == 2));
+        let text = "#CHROM\tPOS\tID\tREF\tALT\nx\ny\nz\n";
+        let items: Vec<_> = VcfReader::new(text.as_bytes(), "h.vcf")
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(items.len(), 4);
+        // Headers only, or nothing: no data to judge, not refused.
+        assert_eq!(VcfReader::new(&b"##a\n"[..], "e.vcf").count(), 1);
+        assert_eq!(VcfReader::new(&b""[..], "e.vcf").count(), 0);
     }
 }
 
