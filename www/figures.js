@@ -352,7 +352,6 @@ function drawTrackNow(parent, sat, o, labels, variant, { model } = {}) {
   parent.replaceChildren();
   parent.dataset.drawnWidth = String(parent.clientWidth);
   const maxima = [];
-  let heatMax = 0;
   for (let p = 0; p < sat.window; p++) {
     let best = 0;
     for (let b = 0; b < 4; b++) {
@@ -362,19 +361,20 @@ function drawTrackNow(parent, sat, o, labels, variant, { model } = {}) {
     maxima.push({ pos: sat.start + p + 1, v: best });
   }
   const sites = attribution(sat, o);
-  for (const s of sites) if (s.real) heatMax = Math.max(heatMax, Math.abs(maxima[s.p].v));
-  heatMax ||= 1e-9;
   const label = labels[o];
   const made = provenance(model);
   const width = widthOf(parent, 1100);
   const variantIndex = variant ? variant.pos - sat.start - 1 : null;
+  const alleles = variant?.row ? [variant.row.r?.reference, variant.row.a?.alt] : [];
+  const change = alleles.every((a) => a && a.length <= 6) && alleles.length ? alleles.join('>') : null;
   const minSpan = deepest(width, sat.window);
 
   // Zoom: centred on the variant by default, as wide as letters stay readable (>= 12 px a base).
+  // Until the user zooms, the default is chosen again for each width.
   let zoom = zooms.get(sat);
-  if (!zoom) {
+  if (!zoom || zoom.auto) {
     const span = Math.max(minSpan, Math.min(sat.window, Math.floor((width - 76) / 12)));
-    zoom = centred(variantIndex ?? sat.window / 2, span);
+    zoom = { ...centred(variantIndex ?? sat.window / 2, span), auto: true };
     zooms.set(sat, zoom);
   }
   function centred(c, span) {
@@ -426,7 +426,7 @@ function drawTrackNow(parent, sat, o, labels, variant, { model } = {}) {
   const fmt = (n) => n.toLocaleString('en');
   figure(parent, 'track-logo', `What the prediction of ${label} depends on, base by base`, detailBox, {
     name: 'zoomed track',
-    caption: `Top, the attribution logo: at each position the reference base, drawn as tall as the prediction for ${label} depends on it (the mean change in the prediction when that base is replaced by each of the other three, sign flipped). Tall letters above the line are bases whose loss lowers the prediction, like the letters of a motif the model recognises; letters below the line are bases whose loss raises it. Middle: the change for each single substitution (red: raises the prediction, blue: lowers it; the reference base's own cell is white). Bottom: the reference sequence; the yellow band marks the variant. Grey is padding (before the contig's start or beyond its end) or N, not sequence. Zoom with − and +, the slider or by dragging across the overview below; ◀ and ▶ move along the window.${made ? ` ${made}` : ''}`,
+    caption: `Top, the attribution logo: at each position the reference base, drawn as tall as the prediction for ${label} depends on it (the mean change in the prediction when that base is replaced by each of the other three, sign flipped). Tall letters above the line are bases whose loss lowers the prediction, like the letters of a motif the model recognises; letters below the line are bases whose loss raises it. Middle: the change for each single substitution (red: raises the prediction, blue: lowers it, on the scale at the top right; the reference base's own cell is white). Bottom: the reference sequence; the yellow band marks the variant. Grey is padding (before the contig's start or beyond its end) or N, not sequence. Zoom with − and +, the slider or by dragging across the overview below; ◀ and ▶ move along the window.${made ? ` ${made}` : ''}`,
   });
 
   // Overview of the whole window: the largest change per position, the zoomed range brushed.
@@ -466,13 +466,15 @@ function drawTrackNow(parent, sat, o, labels, variant, { model } = {}) {
   brushG.call(brush);
   function moveBrush() {
     moving = true;
-    brushG.call(brush.move, [sx.apply(sat.start + zoom.lo + 0.5), sx.apply(sat.start + zoom.hi + 0.5)]);
+    // The whole window: no box, so that a drag anywhere brushes a new range.
+    const whole = zoom.lo === 0 && zoom.hi === sat.window;
+    brushG.call(brush.move, whole ? null : [sx.apply(sat.start + zoom.lo + 0.5), sx.apply(sat.start + zoom.hi + 0.5)]);
     moving = false;
   }
 
-  function setZoom(z, from) {
-    zoom = z;
-    zooms.set(sat, z);
+  function setZoom(z, from = 'user') {
+    zoom = from === 'init' ? z : { lo: z.lo, hi: z.hi };
+    zooms.set(sat, zoom);
     const real = sites.slice(z.lo, z.hi).filter((s) => s.real);
     const first = real[0]?.pos;
     const last = real[real.length - 1]?.pos;
@@ -480,10 +482,10 @@ function drawTrackNow(parent, sat, o, labels, variant, { model } = {}) {
       ? `${sat.contig}:${fmt(first)}–${fmt(last)} (${fmt(z.hi - z.lo)} bp shown)`
       : `${fmt(z.hi - z.lo)} bp of padding shown`;
     if (from !== 'slider') slider.value = String(Math.round(toSlider(z.hi - z.lo)));
-    drawDetail(detail, { sat, o, sites, lo: z.lo, hi: z.hi, width, variantIndex, heatMax, label });
+    drawDetail(detail, { sat, o, sites, lo: z.lo, hi: z.hi, width, variantIndex, label, change });
     moveBrush();
   }
-  setZoom(zoom);
+  setZoom(zoom, 'init');
   return maxima;
 }
 

@@ -63,11 +63,10 @@ function el(name, attrs = {}, parent = null) {
 
 /**
  * Draws the window positions [lo, hi) of `sat` for profile `o` into `svg` (cleared first),
- * `width` px wide. `variantIndex`: the variant's window position (or null). `heatMax`: the
- * colour scale's half range (the whole window's largest |delta|, so colours keep their
- * meaning while zooming).
+ * `width` px wide. `variantIndex`: the variant's window position (or null), `change` its
+ * "REF>ALT". The logo and the substitutions' colours are scaled to the positions shown.
  */
-export function drawDetail(svg, { sat, o, sites, lo, hi, width, variantIndex, heatMax, label }) {
+export function drawDetail(svg, { sat, o, sites, lo, hi, width, variantIndex, label, change }) {
   svg.replaceChildren();
   const m = { left: width < 600 ? 44 : 62, right: width < 600 ? 8 : 14, top: 34 };
   const logoH = 130;
@@ -95,7 +94,18 @@ export function drawDetail(svg, { sat, o, sites, lo, hi, width, variantIndex, he
   const bottom = d3.min(real, (s) => s.attribution) ?? 0;
   const span = Math.max(top, 0) - Math.min(bottom, 0) || 1e-9;
   const y = d3.scaleLinear().domain([Math.min(bottom, 0) - 0.04 * span, Math.max(top, 0) + 0.04 * span]).range([m.top + logoH, m.top]).nice(4);
+  let heatMax = 0;
+  for (const s of real) for (let b = 0; b < 4; b++) heatMax = Math.max(heatMax, Math.abs(sat.delta[(s.p * 4 + b) * sat.outputs + o]));
+  heatMax ||= 1e-9;
   const colour = d3.scaleDiverging((t) => d3.interpolateRdBu(1 - t)).domain([-heatMax, 0, heatMax]);
+  // The substitutions' colour scale, top right.
+  const legend = el('g', { class: 'legend', transform: `translate(${width - m.right - 200},4)` }, svg);
+  const gradient = el('linearGradient', { id: `track-ramp-${Math.random().toString(36).slice(2)}` }, el('defs', {}, legend));
+  for (const t of [0, 0.25, 0.5, 0.75, 1]) el('stop', { offset: t, 'stop-color': d3.interpolateRdBu(1 - t) }, gradient);
+  const f = d3.format('.2~g');
+  el('text', { x: 64, y: 9, 'text-anchor': 'end', fill: '#333' }, legend).textContent = f(-heatMax);
+  el('rect', { x: 68, y: 1, width: 90, height: 9, fill: `url(#${gradient.id})` }, legend);
+  el('text', { x: 162, y: 9, fill: '#333' }, legend).textContent = `+${f(heatMax)}`;
 
   // Padding: greyed over every row, never drawn as sequence.
   for (const run of paddingRuns(shown)) {
@@ -113,7 +123,7 @@ export function drawDetail(svg, { sat, o, sites, lo, hi, width, variantIndex, he
     const g = el('g', { class: 'variant-mark' }, svg);
     g.dataset.index = String(variantIndex);
     el('rect', { x: x(variantIndex + 0.5) - Math.max(bw, 3) / 2, y: m.top - 4, width: Math.max(bw, 3), height: axisTop - m.top + 4, fill: '#ffe680', 'fill-opacity': 0.55, stroke: '#b08800', 'stroke-width': bw > 4 ? 1 : 0 }, g);
-    el('text', { x: x(variantIndex + 0.5), y: m.top - 8, 'text-anchor': x(variantIndex + 0.5) > width - 30 ? 'end' : x(variantIndex + 0.5) < m.left + 20 ? 'start' : 'middle', 'font-weight': 'bold' }, g).textContent = 'variant';
+    el('text', { x: x(variantIndex + 0.5), y: m.top - 8, 'text-anchor': x(variantIndex + 0.5) > width - 40 ? 'end' : x(variantIndex + 0.5) < m.left + 30 ? 'start' : 'middle', 'font-weight': 'bold' }, g).textContent = change ? `variant ${change}` : 'variant';
   }
 
   // Attribution logo: the reference base, height |attribution|, above the line when positive.
@@ -139,7 +149,7 @@ export function drawDetail(svg, { sat, o, sites, lo, hi, width, variantIndex, he
   const yAxis = d3.axisLeft(y).ticks(4).tickFormat(d3.format('.2~g'));
   const gy = el('g', { transform: `translate(${m.left},0)` }, svg);
   d3.select(gy).call(yAxis);
-  el('text', { x: 4, y: 11, fill: '#333' }, svg).textContent = `importance for ${label}: −(mean of the 3 mutants − reference)`;
+  el('text', { x: 4, y: 11, fill: '#333' }, svg).textContent = width < 600 ? `importance for ${label}` : `importance for ${label}: −(mean of the 3 mutants − reference)`;
 
   // Every substitution: 4 rows (A C G T), the reference base's own cell outlined.
   const heat = el('g', { class: 'substitutions' }, svg);

@@ -239,6 +239,17 @@ test('the track zooms to base letters: attribution logo, reference sequence, var
   await page.getByRole('button', { name: 'Show the whole window' }).click();
   assert.deepEqual(await span(), [0, 1000]);
   await page.locator('#track-section').screenshot({ path: path.join(outDir, 'track-whole-window.png') });
+  // A range brushed on the overview becomes the view.
+  await page.locator('#figure-track-max').scrollIntoViewIfNeeded();
+  const brushArea = await page.locator('#figure-track-max .track-brush .overlay').boundingBox();
+  const y = brushArea.y + brushArea.height / 2;
+  await page.mouse.move(brushArea.x + 0.6 * brushArea.width, y);
+  await page.mouse.down();
+  await page.mouse.move(brushArea.x + 0.7 * brushArea.width, y, { steps: 5 });
+  await page.mouse.move(brushArea.x + 0.8 * brushArea.width, y, { steps: 5 });
+  await page.mouse.up();
+  const [blo, bhi] = await span();
+  assert.ok(Math.abs(blo - 600) <= 5 && Math.abs(bhi - 800) <= 5, `brushed 60-80 % of the window, view ${blo}-${bhi}`);
   await page.getByRole('button', { name: 'Centre on the variant' }).click();
   while ((([a, b]) => b - a)(await span()) > 60) await page.getByRole('button', { name: 'Zoom in' }).click();
   [lo, hi] = await span();
@@ -299,7 +310,15 @@ test('the track zooms to base letters: attribution logo, reference sequence, var
     assert.ok(svg.width >= 0.85 * 390 && svg.x + svg.width <= 390.5, `track view ${JSON.stringify(svg)}`);
     const over = await page.locator('#figure-track-max svg').first().boundingBox();
     assert.ok(over.width >= 0.85 * 390, `overview ${over.width} px`);
-    assert.deepEqual(await page.$$eval('svg.track-detail text.ref-base', (t) => t.map((x) => [Number(x.dataset.index), x.textContent])), expected);
+    // The deepest zoom of a phone gives each base 10 px: letters again.
+    while ((([a, b]) => b - a)(await span()) > 30) await page.getByRole('button', { name: 'Zoom in' }).click();
+    const [plo, phi] = await span();
+    assert.ok(phi - plo >= 20 && plo <= variant && variant < phi, `zoomed to ${plo}-${phi} at 390 px`);
+    const phone = [];
+    for (let i = plo; i < phi; i++) if (real(i)) phone.push([i, seq[i]]);
+    assert.deepEqual(await page.$$eval('svg.track-detail text.ref-base', (t) => t.map((x) => [Number(x.dataset.index), x.textContent])), phone);
+    const size = await page.$eval(`svg.track-detail text.ref-base[data-index="${variant}"]`, (t) => t.getBoundingClientRect().height);
+    assert.ok(size >= 10, `letters ${size} px high at 390 px`);
     const axis = await page.$$eval('svg.track-detail .axis text', (t) => t.map((x) => { const r = x.getBoundingClientRect(); return { text: x.textContent, x: r.x, y: r.y, width: r.width, height: r.height }; }));
     assert.deepEqual(overlaps(axis), []);
     await page.locator('#track-section').screenshot({ path: path.join(outDir, 'track-390.png') });
