@@ -92,7 +92,8 @@ test('the page\'s analyses equal brain-resnet analyze on the same inputs', async
   assert.equal(ours.variants, included.variants - 1);
   assert.equal(ours.enrichment.hits, theirs.enrichment.hits);
   assert.ok(Math.abs(ours.direction.spearman_rho - theirs.direction.spearman_rho) <= 1e-6);
-  assert.match(await page.textContent('#analysis-counts'), /left out/);
+  // The counts are written after the JSON (the rows are ranked in between).
+  await page.waitForFunction(() => /left out/.test(document.getElementById('analysis-counts').textContent));
   await page.locator('#analysis-section .controls').screenshot({ path: path.join(outDir, 'analysis-controls.png') });
   await page.uncheck('#analysis-exclude-mismatch');
   await page.waitForFunction(() => document.getElementById('analysis-json').textContent.includes('"ref_mismatch_excluded": 0'));
@@ -172,6 +173,9 @@ test('every figure has a plain-language caption and buttons that name it', async
   assert.match(await page.textContent('figure#figure-heatmap > figcaption'), /ALT − REF/);
   const names = await page.$$eval('#figures button', (b) => b.map((x) => x.textContent));
   assert.equal(new Set(names).size, names.length, `every save button says which figure: ${names}`);
+  // The locus view's three panels are saved as one SVG.
+  const [locus] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save locus view as SVG' }).click()]);
+  assert.equal((fs.readFileSync(await locus.path(), 'utf8').match(/<svg/g) ?? []).length, 4);
   // The demo model's captions say that its data is synthetic.
   const demo = JSON.parse(fs.readFileSync(path.join(dist, 'models/demo-motif-grammar/model.json'), 'utf8'));
   const said = await page.evaluate(async (m) => (await import('./figures.js')).provenance(m), demo);
@@ -298,6 +302,13 @@ test('the track zooms to base letters: attribution logo, reference sequence, var
   assert.match(pads[0].fill, /^#d8d8d8$/);
   const ticks = await page.$$eval('svg.track-detail .axis text', (t) => t.map((x) => Number(x.textContent.replace(/,/g, ''))));
   assert.ok(ticks.length > 0 && ticks.every((t) => t >= 1), `axis ticks ${ticks}`);
+
+  const [saved] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save zoomed track as SVG' }).click()]);
+  const savedText = fs.readFileSync(await saved.path(), 'utf8');
+  assert.match(savedText, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.equal((savedText.match(/class="logo-letter"/g) ?? []).length, logo.length);
+  const [overviewSvg] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save overview as SVG' }).click()]);
+  assert.doesNotMatch(fs.readFileSync(await overviewSvg.path(), 'utf8'), /track-brush/, 'the brush is not saved');
 
   // At 390 px: the track fills the width (the view redraws; the zoom is kept).
   await page.setViewportSize({ width: 390, height: 844 });
