@@ -201,6 +201,8 @@ function widthOf(parent, max) {
  * `model`: the model.json of the model that scored them (default: the page's), for captions.
  */
 export function drawAnalyses(parent, options) {
+  // The model that made them, fixed now: a redraw after another model is chosen still names this one.
+  options = { ...options, model: options.model ?? globalThis.brainResNet?.br?.manifest };
   drawAnalysesNow(parent, options);
   redrawOnResize(parent, () => drawAnalysesNow(parent, options));
 }
@@ -343,6 +345,7 @@ const zooms = new WeakMap();
  * the page's). Redrawn when `parent`'s width changes.
  */
 export function drawTrack(parent, sat, o, labels, variant, options = {}) {
+  options = { ...options, model: options.model ?? globalThis.brainResNet?.br?.manifest };
   const maxima = drawTrackNow(parent, sat, o, labels, variant, options);
   redrawOnResize(parent, () => drawTrackNow(parent, sat, o, labels, variant, options));
   return maxima;
