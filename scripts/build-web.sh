@@ -33,7 +33,7 @@ for manifest in models/*/model.json; do
   [ -e "$manifest" ] || continue
   dir=$(dirname "$manifest"); id=$(basename "$dir")
   cp -r "$dir" "dist/models/$id"
-  entries+=("$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(json.dumps({"id": sys.argv[2], "name": m["name"], "dtype": m["weights"]["dtype"], "bytes": m["weights"]["bytes"], "random_weights": False, "path": sys.argv[2] + "/", "description": m["description"]}))' "$manifest" "$id")")
+  entries+=("$(python3 -c 'import json,os,sys; m=json.load(open(sys.argv[1])); print(json.dumps({"id": sys.argv[2], "name": m["name"], "dtype": m["weights"]["dtype"], "bytes": m["weights"]["bytes"], "random_weights": False, "path": sys.argv[2] + "/", "description": m["description"], **({"card": sys.argv[2] + "/README.md"} if os.path.exists(os.path.join(os.path.dirname(sys.argv[1]), "README.md")) else {})}))' "$manifest" "$id")")
 done
 for dtype in f32 int8; do
   id="fixture-mini-random-$dtype"

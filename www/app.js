@@ -30,6 +30,7 @@ function setBusy(busy) {
   const ready = !!state.br && !busy;
   $('score-button').disabled = !ready;
   $('demo-button').disabled = !ready;
+  $('quick-demo-button').disabled = !ready;
   $('predict-button').disabled = !ready;
   $('cancel-button').disabled = !busy;
   $('model-select').disabled = busy;
@@ -52,6 +53,8 @@ async function loadModel(model) {
   showBackend();
   $('model-progress').hidden = false;
   $('model-note').textContent = model.description ?? '';
+  $('model-card').hidden = !model.card;
+  if (model.card) { $('model-card').href = model.card; $('model-card').textContent = `model card of ${model.name}`; }
   $('model-note').className = model.random_weights ? 'note warning' : 'note';
   try {
     state.br = await BrainResNet.load(model.url, {
@@ -70,6 +73,7 @@ async function loadModel(model) {
       `${state.br.backend.kind === 'gpu' ? 'GPU' : `${state.br.size} CPU workers`}${state.br.fromCache ? '; weights from the browser cache' : ''}`;
     $('model-status').dataset.ready = 'true';
     showBackend();
+    showResultsModel();
   } catch (e) {
     $('model-status').textContent = 'the model could not be loaded';
     $('model-status').className = 'status warning';
@@ -157,19 +161,27 @@ function offerIndex(chosen, used) {
   message(`${chosen.fasta.name} came without its .fai: the page indexed it in one pass. Save ${used.fai.name} and choose it with the genome next time to skip the pass.`, 'warn');
 }
 
-async function score(files) {
+async function score(files, { demo = null } = {}) {
   clearMessages();
   setBusy(true);
-  $('results-section').hidden = true;
+  // A new run: the last one's table, track and analyses go (they belong to other inputs).
+  for (const id of ['results-section', 'track-section', 'analysis-section']) { $(id).hidden = true; delete $(id).dataset.ready; }
+  state.run = null;
+  state.saturation = null;
+  const started = performance.now();
   try {
     const sample = $('sample-label').hidden ? null : ($('sample-select').value || null);
     const run = await state.br.scoreVcf(files, { rcMean: $('rc-mean').checked, sample, onProgress: progress, onIndexProgress: indexProgress, keepInMemory: state.keepInMemory });
     run.rcMean = $('rc-mean').checked;
+    run.model = state.br.manifest.name;
+    run.manifest = state.br.manifest; // the model that made these results (figure captions name it)
     state.run = run;
     state.runFiles = run.files;
     offerIndex(files, run.files);
     await loadCore(); // the score formulas of the table (loaded long before a run ends)
     await showRun(run);
+    if (demo) remember(demo, (performance.now() - started) / 1000);
+    $('summary').focus(); // keyboard and screen-reader users land on what the run found
     // Let the page paint the table before the figures (separate tasks, no long freeze).
     await new Promise((resolve) => setTimeout(resolve, 0));
     await analyses();
@@ -190,12 +202,20 @@ function showRun(run) {
   for (const note of s.notes ?? []) message(note, 'warn');
   for (const [vcf, genome] of s.aliases) message(`VCF contig ${vcf} was read as genome contig ${genome}.`, 'warn');
   if (s.unknown_contigs.length) {
-    message(`These VCF contigs are not in the genome: ${s.unknown_contigs.join(', ')}. Is the genome the build the VCF was called on (${state.br.manifest.genome_build} for this model)?`, s.scored ? 'warn' : 'error');
+    const genome = s.genome_contigs ?? [];
+    const listed = genome.length > 30 ? `${genome.slice(0, 30).join(', ')} and ${genome.length - 30} more` : genome.join(', ');
+    const rows = s.by_status.unknown_contig ?? 0;
+    message(`${rows} allele${rows === 1 ? '' : 's'} on contigs the genome lacks: ${s.unknown_contigs.join(', ')}. The genome has ${listed || 'no contigs'}. `
+      + `Is the genome the build the VCF was called on (${state.br.manifest.genome_build} for this model)? Filter the table by status unknown_contig to see the records.`, s.scored ? 'warn' : 'error');
   }
   if (s.alleles && !s.scored) message('No variant could be scored: see the status column.');
   const store = run.store;
-  for (const m of store.messages) message(`${m.status}: ${m.message}`, 'warn');
-  if (store.moreMessages) message(`${store.moreMessages} more messages: filter by status to see the records.`, 'warn');
+  // Unknown contigs are said once above; the other alleles' messages one by one (the first 20).
+  const shown = store.messages.filter((m) => m.status !== 'unknown_contig');
+  for (const m of shown) message(`${m.status}: ${m.message}`, 'warn');
+  const more = store.moreMessages + store.messages.length - shown.length - (s.by_status.unknown_contig ?? 0);
+  if (more > 0) message(`${more} more messages: filter the table by status to see the records.`, 'warn');
+  showResultsModel();
   state.store = store;
   state.viewKey = '';
   $('status-filter').replaceChildren(new Option('all', ''), ...[...store.statuses].sort().map((s) => new Option(s, s)));
@@ -260,14 +280,25 @@ function renderTable(rows) {
   const labels = state.br.labels;
   const cols = [['chrom', 'text'], ['pos', ''], ['id', 'text'], ['ref', 'text'], ['alt', 'text'], ['status', 'text']];
   const head = document.createElement('tr');
+  // Each header is a button (Tab reaches it, Enter sorts); aria-sort says the order.
   const th = (text, key, cls) => {
     const el = document.createElement('th');
-    el.textContent = text;
+    el.scope = 'col';
     el.className = cls;
-    if (state.sort.key === key) el.classList.add(state.sort.dir > 0 ? 'sorted-asc' : 'sorted-desc');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'sort';
+    button.textContent = text;
+    button.dataset.key = String(key);
+    el.append(button);
+    if (state.sort.key === key) {
+      el.classList.add(state.sort.dir > 0 ? 'sorted-asc' : 'sorted-desc');
+      el.setAttribute('aria-sort', state.sort.dir > 0 ? 'ascending' : 'descending');
+    }
     el.onclick = () => {
-      state.sort = { key, dir: state.sort.key === key ? -state.sort.dir : (typeof key === 'number' ? -1 : 1) };
-      refresh();
+      state.sort = { key, dir: state.sort.key === key ? -state.sort.dir : (typeof key === 'number' || key === 'effect' ? -1 : 1) };
+      state.page = 0;
+      refresh().then(() => $('results-table').querySelector(`button.sort[data-key="${String(key)}"]`)?.focus());
     };
     head.append(el);
   };
@@ -281,7 +312,8 @@ function renderTable(rows) {
   for (const [k, x] of rows.entries()) {
     const tr = document.createElement('tr');
     tr.dataset.index = String(offset + k);
-    tr.title = 'click: allelic-effect track of this variant';
+    tr.tabIndex = 0; // Tab reaches the rows; Enter or Space opens the track
+    tr.title = 'click or Enter: allelic-effect track of this variant';
     const cells = [x.r.chrom, x.r.pos, x.r.id, x.r.reference, x.a.alt, x.a.status];
     cells.forEach((c, j) => {
       const td = document.createElement('td');
@@ -328,15 +360,17 @@ async function download(format) {
   }
 }
 
-async function demoFiles() {
+async function demoFiles({ quick = false } = {}) {
   const get = async (name) => {
     const res = await fetch(new URL(`demo/${name}`, document.baseURI));
     if (!res.ok) throw new Error(`demo file ${name} is missing (${res.status})`);
     return new File([await res.blob()], name);
   };
-  const index = await (await fetch(new URL('demo/index.json', document.baseURI))).json();
+  const index = await demoIndex();
   const files = {};
-  for (const [k, name] of Object.entries(index.files)) {
+  const chosen = quick ? { ...index.files, ...index.quick, variants: undefined } : index.files;
+  for (const [k, name] of Object.entries(chosen)) {
+    if (!name) continue;
     if (k === 'annotations') state.annotations = { text: await (await get(name)).text(), name };
     else files[k] = await get(name);
   }
@@ -405,15 +439,33 @@ function wire() {
     const o = $('track-profile').selectedIndex;
     save(new Blob([bedGraph(state.saturation, state.trackMaxima, state.br.labels[o])], { type: 'text/plain' }), `brain-resnet-${state.trackVariant.id}-${state.br.labels[o]}.bedGraph`);
   };
-  $('results-table').tBodies[0].onclick = (e) => {
-    const tr = e.target.closest('tr');
-    if (tr?.dataset.index != null) state.store.rows([state.view[Number(tr.dataset.index)]]).then(([row]) => track(row));
+  const openRow = (tr) => {
+    if (tr?.dataset.index == null) return;
+    state.store.rows([state.view[Number(tr.dataset.index)]]).then(([row]) => track(row));
   };
-  for (const [tab, panel] of [['tab-variants', 'variants-panel'], ['tab-sequences', 'sequences-panel']]) {
-    $(tab).onclick = () => {
-      document.querySelectorAll('.tab').forEach((t) => t.classList.toggle('active', t.id === tab));
-      $('variants-panel').hidden = panel !== 'variants-panel';
-      $('sequences-panel').hidden = panel !== 'sequences-panel';
+  $('results-table').tBodies[0].onclick = (e) => openRow(e.target.closest('tr'));
+  $('results-table').tBodies[0].onkeydown = (e) => {
+    if (e.key !== 'Enter' && e.key !== ' ') return;
+    e.preventDefault();
+    openRow(e.target.closest('tr'));
+  };
+  const tabs = [['tab-variants', 'variants-panel'], ['tab-sequences', 'sequences-panel']];
+  const choose = (tab) => {
+    for (const [t, p] of tabs) {
+      const on = t === tab;
+      $(t).classList.toggle('active', on);
+      $(t).setAttribute('aria-selected', String(on));
+      $(t).tabIndex = on ? 0 : -1;
+      $(p).hidden = !on;
+    }
+  };
+  for (const [tab] of tabs) {
+    $(tab).onclick = () => choose(tab);
+    $(tab).onkeydown = (e) => { // the tab list's arrow keys (WAI-ARIA tabs pattern)
+      if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+      const other = tabs.find(([t]) => t !== tab)[0];
+      choose(other);
+      $(other).focus();
     };
   }
   $('vcf-input').onchange = (e) => { addFiles(e.target.files); showSamples(); };
@@ -425,11 +477,18 @@ function wire() {
   zone.ondrop = (e) => { e.preventDefault(); zone.classList.remove('over'); addFiles(e.dataTransfer.files); showSamples(); };
   $('score-button').onclick = () => score(state.files);
   $('demo-button').onclick = async () => {
-    try { await score(await demoFiles()); } catch (e) { message(e.message); }
+    try { await score(await demoFiles(), { demo: 'full' }); } catch (e) { message(e.message); }
   };
+  $('quick-demo-button').onclick = async () => {
+    try { await score(await demoFiles({ quick: true }), { demo: 'quick' }); } catch (e) { message(e.message); }
+  };
+  $('download-analysis').onclick = () => {
+    save(new Blob([$('analysis-json').textContent], { type: 'application/json' }), `brain-resnet-analysis-${$('analysis-profile').value}.json`);
+  };
+  $('analysis-top').oninput = () => checkTop();
   $('cancel-button').onclick = () => state.br?.cancel();
   $('predict-button').onclick = predict;
-  $('score-select').onchange = (e) => { state.score = e.target.value; if (state.store) refresh(); };
+  $('score-select').onchange = (e) => { state.score = e.target.value; showScoreCaption(); if (state.store) refresh(); };
   $('status-filter').onchange = (e) => { state.status = e.target.value; state.page = 0; refresh(); };
   $('prev-page').onclick = () => { state.page--; refresh(); };
   $('next-page').onclick = () => { state.page++; refresh(); };
@@ -446,6 +505,7 @@ async function analyses() {
     $('track-profile').replaceChildren(...labels.map((l) => new Option(l, l)));
   }
   const profile = $('analysis-profile').value || labels[0];
+  if (!checkTop()) return;
   const topInput = Number($('analysis-top').value);
   const excludeRefMismatch = $('analysis-exclude-mismatch').checked;
   if (!state.run.records) {
@@ -455,6 +515,9 @@ async function analyses() {
     $('analysis-counts').textContent = '';
     $('analysis-json').textContent = `The analyses and figures run in the page on up to ${KEEP_IN_MEMORY.toLocaleString('en')} alleles; this run has ${state.store.alleles.toLocaleString('en')}. `
       + 'Save the TSV and run `brain-resnet analyze --scores brain-resnet-scores.tsv --annotations FILE` (the same analyses, natively).';
+    analysisTable(null);
+    $('analysis-table').tBodies[0].rows[0].cells[2].textContent = $('analysis-json').textContent;
+    $('analysis-details').hidden = false;
     $('analysis-section').dataset.ready = 'true';
     return;
   }
@@ -466,14 +529,15 @@ async function analyses() {
     const current = analysis.profiles.find((p) => p.profile === profile);
     const scored = state.run.summary.scored;
     const top = current?.top ?? (topInput > 0 ? topInput : Math.max(1, Math.ceil(scored / 10)));
-    $('analysis-json').textContent = current ? JSON.stringify(current, null, 1) : 'Choose an annotations TSV (with the VCF) to run the analyses; the heatmap needs none.';
+    $('analysis-json').textContent = current ? JSON.stringify(current, null, 1) : '';
+    analysisTable(current);
     // Ranked and joined with the annotations by the Rust core, as the analyses see them.
     const rows = await state.br.joinedRows(state.run.records, state.annotations?.text ?? null, labels.indexOf(profile), { excludeRefMismatch });
     const mismatched = state.run.summary.by_status.ref_mismatch ?? 0;
     $('analysis-counts').textContent = `${rows.length} scored alleles ranked; ${mismatched} with status ref_mismatch (REF differs from the genome) ${
       excludeRefMismatch ? 'left out' : 'included'}.`;
     $('analysis-section').hidden = false;
-    drawAnalyses($('figures'), { rows, records: state.run.records, analysis, labels, profile, top });
+    drawAnalyses($('figures'), { rows, records: state.run.records, analysis, labels, profile, top, model: state.run.manifest });
     $('analysis-section').dataset.ready = 'true';
   } catch (e) {
     message(`Analyses: ${e.message}`);
@@ -481,28 +545,38 @@ async function analyses() {
 }
 
 async function track(row) {
+  // One track at a time: a click while one computes is ignored (and says so).
+  if (state.trackBusy) { $('track-status').textContent = 'A track is being computed: wait for it, then choose another row.'; return; }
   if (!row?.a.probs || !state.runFiles) { message('Only scored variants have an allelic-effect track.', 'warn'); return; }
+  state.trackBusy = true;
   setBusy(true);
+  const name = `${row.r.chrom}:${row.r.pos} ${row.r.reference}>${row.a.alt} (${row.r.id})`;
   $('track-section').hidden = false;
-  $('track-title').textContent = `${row.r.chrom}:${row.r.pos} ${row.r.reference}>${row.a.alt} (${row.r.id}) — computing 3,000 mutants…`;
+  delete $('track-section').dataset.ready;
+  $('track-status').textContent = '';
+  $('track-figures').replaceChildren();
+  $('track-summary').textContent = '';
+  $('track-title').textContent = `${name}: computing the mutants…`;
+  $('track-progress').hidden = false;
+  $('track-progress').value = 0;
+  $('track-section').scrollIntoView({ block: 'start' }); // the track is drawn here, below the table
   try {
-    $('track-progress').hidden = false;
-    $('track-progress').value = 0;
     state.saturation = await state.br.saturation(state.runFiles, row.r.chrom, Number(row.r.pos), {
       onProgress: ({ done, total }) => {
         $('track-progress').value = done / total;
-        $('track-title').textContent = `${row.r.chrom}:${row.r.pos} ${row.r.reference}>${row.a.alt} (${row.r.id}) — ${done} of ${total} mutants…`;
+        $('track-title').textContent = `${name}: ${done.toLocaleString('en')} of ${total.toLocaleString('en')} mutants…`;
       },
     });
     state.trackVariant = { id: row.r.id, pos: Number(row.r.pos), row };
     if (!$('track-profile').value) $('track-profile').value = $('analysis-profile').value;
-    $('track-title').textContent = `${row.r.chrom}:${row.r.pos} ${row.r.reference}>${row.a.alt} (${row.r.id})`;
+    $('track-title').textContent = name;
     showTrack();
     $('track-section').dataset.ready = 'true';
   } catch (e) {
     message(`Track: ${e.message}`);
   } finally {
     $('track-progress').hidden = true;
+    state.trackBusy = false;
     setBusy(false);
   }
 }
@@ -514,7 +588,7 @@ function showTrack() {
   const [ref, alt] = row.a.probs;
   const diff = scoreValues('diff', [ref[o]], [alt[o]])[0];
   $('track-summary').textContent = `${state.br.labels[o]}: REF window ${ref[o].toPrecision(4)}, ALT window ${alt[o].toPrecision(4)}, diff ${diff.toPrecision(4)}`;
-  state.trackMaxima = drawTrack($('track-figures'), state.saturation, o, state.br.labels, state.trackVariant);
+  state.trackMaxima = drawTrack($('track-figures'), state.saturation, o, state.br.labels, state.trackVariant, { model: state.run?.manifest ?? state.br.manifest });
 }
 
 function maxAbsDiff([ref, alt]) {
@@ -523,16 +597,116 @@ function maxAbsDiff([ref, alt]) {
   return m;
 }
 
+/** The Top N field: a whole number from 1 to the scored alleles, or empty (10 %); says what is wrong. */
+function checkTop() {
+  const input = $('analysis-top');
+  const text = input.value.trim();
+  const scored = state.run?.summary.scored ?? Infinity;
+  const n = Number(text);
+  let problem = '';
+  if (text && !(Number.isInteger(n) && n >= 1)) problem = `Top N must be a whole number of variants (1 or more), not ${text}.`;
+  else if (text && n > scored) problem = `Top N is ${n}, but only ${scored} alleles were scored: choose at most ${scored}.`;
+  $('analysis-top-error').textContent = problem;
+  input.setAttribute('aria-invalid', String(Boolean(problem)));
+  return !problem;
+}
+
+const fmt = (x, digits = 3) => (x == null || Number.isNaN(x) ? '–' : Math.abs(x) < 1e-3 && x !== 0 ? x.toExponential(1) : x.toFixed(digits));
+
+/** The analyses of the chosen profile in words: one row each, the JSON behind "Details". */
+function analysisTable(a) {
+  const rows = [];
+  if (!a) {
+    rows.push(['–', 'The analyses compare the scores with what is known of the variants.', 'Choose an annotations TSV (with the VCF) to run them; the heatmap below needs none.']);
+  } else {
+    const e = a.enrichment, d = a.direction, c = a.constraint;
+    if (e) rows.push(['Enrichment', `Are known functional variants (label 1) over-represented among the top ${a.top} by |diff|?`,
+      `${e.hits} of the top ${a.top} are labelled functional: ${fmt(e.fold, 2)}× the rate in the rest (odds ratio ${fmt(e.odds_ratio, 2)}, 95 % CI ${fmt(e.odds_ratio_ci95[0], 2)}–${fmt(e.odds_ratio_ci95[1], 2)}; Fisher p = ${fmt(e.p_value)}).`]);
+    if (d) rows.push(['Direction', 'Does the predicted change (log ratio) go the way of the measured allelic imbalance?',
+      `Spearman ρ = ${fmt(d.spearman_rho)} over ${d.n} variants (p = ${fmt(d.p_value)}); the signs agree for ${(100 * d.sign_agreement).toFixed(0)} % of them.`]);
+    if (c) rows.push(['Constraint', `Are the top ${a.top} more conserved (GERP) than the rest?`, `Mann–Whitney U = ${fmt(c.u, 0)}, p = ${fmt(c.p_value)}.`]);
+    if (a.selection?.length) rows.push(['Selection', 'Are strong effects rarer in common variants (higher MAF)?',
+      a.selection.map((b) => `MAF ${b.lo}–${b.hi}: mean |diff| ${fmt(b.mean)} (n ${b.n})`).join('; ') + '.']);
+    if (!rows.length) rows.push(['–', '', 'The annotations lack the columns these analyses need (label, reads, gerp, maf).']);
+  }
+  $('analysis-table').tBodies[0].replaceChildren(...rows.map((cells) => {
+    const tr = document.createElement('tr');
+    for (const c of cells) { const td = document.createElement('td'); td.className = 'text'; td.textContent = c; tr.append(td); }
+    return tr;
+  }));
+  $('analysis-details').hidden = !a;
+}
+
+/** Names the model that made the results on screen, and says so when another is chosen now. */
+function showResultsModel() {
+  const run = state.run;
+  if (!run) return;
+  const now = state.br?.manifest.name;
+  const stale = now && now !== run.model;
+  $('results-model').textContent = stale
+    ? `These results were made by the model ${run.model}; the chosen model is now ${now}. Score again to use it.`
+    : `Made by the model ${run.model}${run.model.startsWith('demo') ? ' (trained on synthetic data: for learning, not for biology)' : ''}.`;
+  $('results-model').className = stale ? 'note warning' : 'note';
+}
+
+function showScoreCaption() {
+  const info = scoreNames().find((x) => x.name === state.score);
+  $('score-caption').textContent = info ? `${info.name}: ${info.description}. The table shows it for each profile; the downloads hold abs_diff and log_ratio.` : '';
+}
+
+let demoIndexCache = null;
+function demoIndex() {
+  demoIndexCache ??= fetch(new URL('demo/index.json', document.baseURI)).then((r) => {
+    if (!r.ok) throw new Error(`demo/index.json is missing (${r.status})`);
+    return r.json();
+  });
+  return demoIndexCache;
+}
+
+/** Seconds the last demo runs took in this tab: the times shown before the next ones. */
+const demoSeconds = {};
+function remember(demo, seconds) {
+  demoSeconds[demo] = seconds;
+  showDemoTimes();
+}
+
+async function showDemoTimes() {
+  try {
+    const index = await demoIndex();
+    const time = (k, n) => {
+      const here = demoSeconds[k];
+      const typical = index.seconds?.[k];
+      const est = here ?? typical;
+      return `${k === 'quick' ? 'Quick' : 'Full'} demo: ${n.toLocaleString('en')} variants, ${est ? `about ${Math.max(1, Math.round(est))} s` : 'time unknown'}${here ? ' (as it took here)' : typical ? ' on a 2-core laptop' : ''}`;
+    };
+    $('demo-times').textContent = `${time('quick', index.quick?.variants ?? 0)}. ${time('full', index.variants ?? 0)}, then every analysis and figure.`;
+    $('quick-demo-button').textContent = `Quick demo (${index.quick?.variants ?? '?'} variants)`;
+    $('demo-button').textContent = `Full demo (${(index.variants ?? 0).toLocaleString('en')} variants)`;
+    const names = [...new Set([...Object.values(index.files), index.quick?.vcf].filter(Boolean))];
+    $('demo-files').replaceChildren(...names.flatMap((n, k) => {
+      const a = document.createElement('a');
+      a.href = new URL(`demo/${n}`, document.baseURI).href;
+      a.download = n;
+      a.textContent = n;
+      return k ? [', ', a] : [a];
+    }));
+  } catch (e) {
+    $('demo-times').textContent = `The demo files could not be listed: ${e.message}`;
+  }
+}
+
 function showScores() {
   $('score-select').replaceChildren(...scoreNames().map(({ name, description }) => {
     const option = new Option(name, name, name === state.score, name === state.score);
     option.title = description;
     return option;
   }));
+  showScoreCaption();
 }
 
 async function main() {
   wire();
+  showDemoTimes();
   // The score definitions come from the Rust core (loaded beside the model list; the model waits for it).
   loadCore().then(showScores, (e) => message(`The WebAssembly core could not be loaded: ${e.message}`));
   try {

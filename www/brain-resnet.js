@@ -21,12 +21,12 @@ import { ResultStore, ShardMerge } from './results.js';
 
 const CACHE = 'brain-resnet-weights-v1';
 
-/** Models listed in `models/index.json`: [{id, name, description, dtype, bytes, url}]. */
+/** Models listed in `models/index.json`: [{id, name, description, dtype, bytes, url, card (the model card's URL, or null)}]. */
 export async function listModels(base = new URL('./models/', import.meta.url)) {
   const res = await fetch(new URL('index.json', base));
   if (!res.ok) throw new Error(`cannot read the model list (${res.status} ${res.statusText})`);
   const index = await res.json();
-  return index.models.map((m) => ({ ...m, url: new URL(m.path, base).href }));
+  return index.models.map((m) => ({ ...m, url: new URL(m.path, base).href, card: m.card ? new URL(m.card, base).href : null }));
 }
 
 async function fetchWithProgress(url, expectedBytes, onProgress) {
@@ -550,6 +550,7 @@ function mergeSummaries(list) {
   out.scored = (out.by_status.ok ?? 0) + (out.by_status.ref_mismatch ?? 0);
   out.alleles = Object.values(out.by_status).reduce((a, b) => a + b, 0);
   out.genotype_columns = list[0]?.genotype_columns ?? 'none';
+  out.genome_contigs = list[0]?.genome_contigs ?? [];
   return out;
 }
 

@@ -443,7 +443,7 @@ function drawTrackNow(parent, sat, o, labels, variant, { model } = {}) {
     width, height: 170, marginLeft: 62, marginRight: 14, marginBottom: 36, x, y: { label: 'largest Δ', grid: true, ticks: 4 },
     marks: [
       Plot.rectX(pad, { x1: (r) => sat.start + r.from + 0.5, x2: (r) => sat.start + r.to + 0.5, fill: '#e2e2e2' }),
-      Plot.text(pad.filter((r) => r.to - r.from > 0.15 * sat.window), { x: (r) => sat.start + (r.from + r.to) / 2 + 0.5, frameAnchor: 'top', dy: 6, text: (r) => (r.beforeStart ? 'before contig start' : 'not sequence'), fill: '#555' }),
+      Plot.text(pad.filter((r) => r.to - r.from > 0.15 * sat.window), { x: (r) => sat.start + (r.from + r.to) / 2 + 0.5, frameAnchor: 'top', dy: 6, text: (r) => (r.beforeStart ? 'before contig start' : r.beyondEnd ? 'beyond contig end' : 'not sequence'), fill: '#555' }),
       Plot.areaY(shownMaxima, { x: 'pos', y: 'v', fill: '#4060c0', fillOpacity: 0.5, defined: (d) => Number.isFinite(d.v) }),
       Plot.ruleY([0]),
       ...(variant ? [Plot.ruleX([variant.pos], { stroke: '#000', strokeDasharray: '3,3' })] : []),

@@ -35,21 +35,24 @@ export function attribution(sat, o) {
   const seq = sat.sequence.toUpperCase();
   return Array.from({ length: sat.window }, (_, p) => {
     const base = seq[p] ?? 'N';
-    const real = sat.start + p >= 0 && BASES.includes(base);
+    const beyondEnd = sat.contig_length != null && sat.start + p >= sat.contig_length;
+    const real = sat.start + p >= 0 && !beyondEnd && BASES.includes(base);
     let sum = 0;
     for (let b = 0; b < 4; b++) sum += sat.delta[(p * 4 + b) * sat.outputs + o];
-    return { p, pos: sat.start + p + 1, base, real, attribution: real ? -sum / 3 : 0 };
+    return { p, pos: sat.start + p + 1, base, real, beyondEnd, attribution: real ? -sum / 3 : 0 };
   });
 }
 
-/** Runs of padding (positions that are not sequence): [{from, to (exclusive), beforeStart}]. */
+/** Runs of padding (positions that are not sequence): [{from, to (exclusive), beforeStart, beyondEnd}]. */
 export function paddingRuns(sites) {
   const runs = [];
   for (const s of sites) {
     if (s.real) continue;
     const last = runs[runs.length - 1];
-    if (last && last.to === s.p) last.to++;
-    else runs.push({ from: s.p, to: s.p + 1, beforeStart: s.pos < 1 });
+    const beforeStart = s.pos < 1;
+    const beyondEnd = Boolean(s.beyondEnd);
+    if (last && last.to === s.p && last.beforeStart === beforeStart && last.beyondEnd === beyondEnd) last.to++;
+    else runs.push({ from: s.p, to: s.p + 1, beforeStart, beyondEnd });
   }
   return runs;
 }
@@ -112,9 +115,9 @@ export function drawDetail(svg, { sat, o, sites, lo, hi, width, variantIndex, la
     const r = el('rect', { class: 'padding', x: x(run.from), y: m.top, width: x(run.to) - x(run.from), height: axisTop - m.top, fill: '#d8d8d8' }, svg);
     r.dataset.from = String(run.from);
     r.dataset.to = String(run.to);
-    el('title', {}, r).textContent = run.beforeStart ? 'padding before the contig start: not sequence' : 'N or padding beyond the contig end: not sequence';
+    el('title', {}, r).textContent = run.beforeStart ? 'padding before the contig start: not sequence' : run.beyondEnd ? 'padding beyond the contig end: not sequence' : 'N (unknown bases): not sequence';
     if (x(run.to) - x(run.from) > 90) {
-      el('text', { x: (x(run.from) + x(run.to)) / 2, y: m.top + 14, 'text-anchor': 'middle', fill: '#555' }, svg).textContent = run.beforeStart ? 'before contig start' : 'not sequence (N)';
+      el('text', { x: (x(run.from) + x(run.to)) / 2, y: m.top + 14, 'text-anchor': 'middle', fill: '#555' }, svg).textContent = run.beforeStart ? 'before contig start' : run.beyondEnd ? 'beyond contig end' : 'not sequence (N)';
     }
   }
 

@@ -50,7 +50,10 @@ self.onmessage = async (event) => {
         reply(m.id, 'result', { fai: index_fasta(m.file, (read, total) => reply(m.id, 'batch', { batch: { read, total } })) });
         break;
       case 'samples': // the sample names of a VCF's #CHROM line, or the layout of consumer raw data
-        reply(m.id, 'result', { samples: vcf_samples(m.file), layout: genotype_layout(m.file) ?? null });
+      { // consumer raw data first: it is not a VCF, and the VCF reader would refuse it
+        const layout = genotype_layout(m.file) ?? null;
+        reply(m.id, 'result', { samples: layout ? [] : vcf_samples(m.file), layout });
+      }
         break;
       case 'annotations':
         reply(m.id, 'result', { annotations: parse_annotations(m.text, m.name) });

@@ -59,6 +59,8 @@ struct SaturationOut {
     contig: String,
     /// 0-based genome coordinate of the window's first base (may be negative near a contig start).
     start: i64,
+    /// The contig's length: window positions past it are padding, not sequence.
+    contig_length: u64,
     sequence: String,
     #[serde(flatten)]
     saturation: crate::scoring::mutagenesis::Saturation,
@@ -244,6 +246,7 @@ impl Engine {
             .resolve(&chrom)
             .map(String::from)
             .ok_or_else(|| js_err(format!("contig `{chrom}` is not in {}", fasta.name())))?;
+        let contig_length = genome.contig_length(&contig).unwrap_or(0);
         let window = self.model.window();
         let start = pos as i64 - 1 - crate::window::variant_offset(window) as i64;
         let seq = genome
@@ -267,6 +270,7 @@ impl Engine {
             to_js(&SaturationOut {
                 contig,
                 start,
+                contig_length,
                 sequence: String::from_utf8_lossy(&seq).into_owned(),
                 saturation,
             })

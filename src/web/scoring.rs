@@ -68,6 +68,9 @@ struct SummaryOut {
     /// `sample` (a sample chosen, or a consumer genotype file), `carriers` (a
     /// VCF with samples, none chosen) or `none`.
     genotype_columns: &'static str,
+    /// The genome's contig names (the page lists them when VCF contigs are
+    /// not among them).
+    genome_contigs: Vec<String>,
 }
 
 #[wasm_bindgen]
@@ -133,6 +136,7 @@ impl Engine {
                 Box::new(calls)
             }
         };
+        let genome_contigs: Vec<String> = genome.contigs().iter().map(|(n, _)| n.clone()).collect();
         let genotype_columns = if sample.is_some() {
             "sample"
         } else if !vcf_samples(vcf)?.is_empty() {
@@ -200,6 +204,7 @@ impl Engine {
                 summary,
                 backend: model.backend(),
                 genotype_columns,
+                genome_contigs,
             })
             .map_err(|e| JsValue::from(js_err(e)))
         }))

@@ -65,7 +65,19 @@ async function runAndWait(page, trigger) {
 test('the page opens on the demo model; the demo button scores the demo data like the CLI and runs every analysis', async () => {
   const { page } = session;
   assert.match(await page.$eval('#model-select', (s) => s.value), /^demo-motif-grammar \(int8, /);
+  // Every state of the progress bar during the run, to check it follows the records scored.
+  await page.evaluate(() => {
+    window.__progress = [];
+    new MutationObserver(() => window.__progress.push([document.getElementById('progress').value, document.getElementById('progress-text').textContent]))
+      .observe(document.getElementById('progress-text'), { childList: true, characterData: true, subtree: true });
+  });
   await runAndWait(page, () => page.click('#demo-button'));
+  // After the run the focus is on the summary, not lost to the body.
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'summary');
+  const states = (await page.evaluate(() => window.__progress)).map(([v, t]) => [v, Number(t.match(/^(\d+) variants/)?.[1])]).filter(([, n]) => n > 0);
+  assert.ok(states.length >= 5, `progress updates: ${states.length}`);
+  for (const [value, done] of states) assert.ok(Math.abs(value - done / 3000) < 0.15, `bar at ${value} with ${done} of 3000 variants scored`);
+  assert.ok(states.some(([v]) => v > 0.2 && v < 0.8), 'the bar moves through the middle');
   assert.match(await page.textContent('#summary'), /Scored 3000 of 3000 alleles from 3000 records/);
   const tsv = await downloadText(page, '#download-tsv');
   const expected = cliScores(path.join(demo, 'variants.vcf'), path.join(demo, 'genome.fa.gz'), demoModel);
@@ -93,6 +105,111 @@ test('the page opens on the demo model; the demo button scores the demo data lik
     assert.ok(await page.locator(`#figure-${id} svg`).count() > 0, `figure ${id} drawn`);
   }
   await page.screenshot({ path: path.join(outDir, 'demo.png'), fullPage: true });
+});
+
+test('reading the demo results: sorted by effect, explained, keyboard-reachable, named after their model; the analyses as a table', async () => {
+  const { page } = session;
+  assert.match(await page.textContent('#results-help'), /sorted by max \|diff\|.*Click a column header.*click a row/s);
+  assert.match(await page.textContent('#score-caption'), /^abs_diff: /);
+  assert.match(await page.textContent('#results-model'), /Made by the model demo-motif-grammar \(trained on synthetic data/);
+  assert.equal(await page.getAttribute('#model-card', 'href').then((h) => new URL(h).pathname), '/models/demo-motif-grammar/README.md');
+  assert.doesNotMatch(await page.textContent('body'), /www\/demo/, 'no build path in the page');
+  // Largest effect first.
+  const effects = await page.$$eval('#results-table tbody tr td:nth-child(7)', (tds) => tds.map((t) => Number(t.textContent)));
+  assert.deepEqual(effects, [...effects].sort((a, b) => b - a));
+  assert.equal(await page.getAttribute('#results-table th:nth-child(7)', 'aria-sort'), 'descending');
+  // The analyses: a table in words, the JSON behind Details with a download.
+  const analysisRows = await page.$$eval('#analysis-table tbody tr', (trs) => trs.map((tr) => tr.cells[0].textContent));
+  assert.deepEqual(analysisRows, ['Enrichment', 'Direction', 'Constraint', 'Selection']);
+  assert.equal(await page.$eval('#analysis-details', (d) => d.open), false);
+  // Keyboard: Tab reaches a sort header; Enter sorts by it; a row takes Enter too.
+  await page.focus('#results-table th:nth-child(2) button');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#results-table th:nth-child(2)')?.getAttribute('aria-sort') === 'ascending');
+  const positions = await page.$$eval('#results-table tbody tr td:nth-child(2)', (tds) => tds.map((t) => Number(t.textContent)));
+  assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.key), 'pos', 'the focus stays on the header');
+  await page.keyboard.press('Tab');
+  const focusedRow = await page.evaluate(() => document.activeElement?.tagName);
+  assert.ok(['BUTTON', 'TR'].includes(focusedRow));
+  // Top N: a fraction or more than the scored alleles is refused, saying why.
+  await page.fill('#analysis-top', '2.5');
+  assert.match(await page.textContent('#analysis-top-error'), /whole number/);
+  await page.fill('#analysis-top', '99999');
+  assert.match(await page.textContent('#analysis-top-error'), /only 3000 alleles were scored/);
+  await page.fill('#analysis-top', '');
+  assert.equal(await page.textContent('#analysis-top-error'), '');
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: path.join(outDir, `results-${width}.png`), fullPage: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the page is ${overflow} px wider than the ${width} px screen`);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test('a row opens its track: scrolled to, progress there, other clicks ignored until it is drawn', async () => {
+  const { page } = session;
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.click('#results-table tbody tr:nth-child(1) td:nth-child(3)');
+  const title = await page.textContent('#track-title');
+  const inView = await page.evaluate(() => {
+    const r = document.getElementById('track-section').getBoundingClientRect();
+    return r.top >= -1 && r.top < window.innerHeight;
+  });
+  assert.ok(inView, 'the track section is scrolled into view');
+  assert.equal(await page.isVisible('#track-progress'), true);
+  assert.equal(await page.isDisabled('#score-button'), true);
+  // A second click while it computes: ignored, saying so; the title stays the first variant's.
+  await page.$eval('#results-table tbody tr:nth-child(2)', (tr) => tr.click());
+  assert.match(await page.textContent('#track-status'), /A track is being computed/);
+  await page.waitForSelector('#track-section[data-ready="true"]', { timeout: 120_000 });
+  const id = title.match(/\(([^)]+)\)/)[1];
+  assert.match(await page.textContent('#track-title'), new RegExp(`\\(${id}\\)$`));
+  assert.equal(await page.isDisabled('#score-button'), false);
+  await page.screenshot({ path: path.join(outDir, 'track-1280.png'), fullPage: false });
+  await page.setViewportSize({ width: 390, height: 900 });
+  await page.$eval('#track-section', (e) => e.scrollIntoView());
+  await page.screenshot({ path: path.join(outDir, 'track-390.png'), fullPage: false });
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test('the quick demo says how long it takes, runs in seconds, and its files can be downloaded; a model switch marks the results', async () => {
+  const { page, seen } = session;
+  assert.match(await page.textContent('#demo-times'), /Quick demo: 300 variants, about \d+ s.*Full demo: 3,000 variants, about \d+ s \(as it took here\)/);
+  const links = await page.$$eval('#demo-files a', (as) => as.map((a) => [a.textContent, a.getAttribute('download')]));
+  assert.deepEqual(links.map(([t]) => t).sort(), ['annotations.tsv', 'genome.fa.gz', 'genome.fa.gz.fai', 'genome.fa.gz.gzi', 'variants-quick.vcf', 'variants.vcf']);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#demo-files a:has-text("variants-quick.vcf")')]);
+  assert.equal(fs.readFileSync(await download.path(), 'utf8'), fs.readFileSync(path.join(demo, 'variants-quick.vcf'), 'utf8'));
+  await runAndWait(page, () => page.click('#quick-demo-button'));
+  assert.match(await page.textContent('#summary'), /Scored 300 of 300 alleles from 300 records/);
+  assert.match(await page.textContent('#demo-times'), /Quick demo: 300 variants, about \d+ s \(as it took here\)/);
+  await chooseModel(page, 'fixture-mini-random-f32');
+  assert.match(await page.textContent('#results-model'), /These results were made by the model demo-motif-grammar; the chosen model is now fixture-mini-random-f32\. Score again/);
+  assert.ok(seen.length > 0);
+});
+
+test('opened from disk (file://), the page says how to serve it instead of waiting forever', async () => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`file://${path.join(dist, 'index.html')}`);
+    await page.waitForSelector('#model-status[data-file-protocol="true"]', { timeout: 10_000 });
+    assert.match(await page.textContent('#model-status'), /opened from disk \(file:\/\/\).*python3 -m http\.server 8000.*http:\/\/localhost:8000\//);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the tabs are ARIA tabs: arrow keys move between them, aria-selected follows', async () => {
+  const { page } = session;
+  await page.focus('#tab-variants');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getAttribute('#tab-sequences', 'aria-selected'), 'true');
+  assert.equal(await page.isVisible('#sequences-panel'), true);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-sequences');
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await page.getAttribute('#tab-variants', 'aria-selected'), 'true');
+  assert.equal(await page.isVisible('#variants-panel'), true);
 });
 
 test('the fixture VCF and bgzip genome chosen through file inputs score like the CLI', async () => {
@@ -173,8 +290,11 @@ test('a genome whose contigs match none of the VCF\'s says so', async () => {
   await page.setInputFiles('#genome-input', [path.join(dir, 'other.fa'), path.join(dir, 'other.fa.fai')]);
   await runAndWait(page, () => page.click('#score-button'));
   const errors = await page.$$eval('#messages .error', (els) => els.map((e) => e.textContent).join('\n'));
-  assert.match(errors, /not in the genome: 1, MT, chr1, chr2, chr9/);
+  // Said once, with the genome's own contigs; not once per record.
+  assert.match(errors, /alleles on contigs the genome lacks: 1, MT, chr1, chr2, chr9\. The genome has scaffold_1\./);
   assert.match(errors, /No variant could be scored/);
+  const all = await page.$$eval('#messages > div', (els) => els.map((e) => e.textContent));
+  assert.equal(all.filter((t) => /contig/.test(t)).length, 1, all.join('\n'));
 });
 
 /** A .2bit (version 0) of FASTA text, from UCSC's description: N runs as N blocks, lowercase runs as mask blocks. */
