@@ -167,10 +167,10 @@ test('a row opens its track: scrolled to, progress there, other clicks ignored u
   const id = title.match(/\(([^)]+)\)/)[1];
   assert.match(await page.textContent('#track-title'), new RegExp(`\\(${id}\\)$`));
   assert.equal(await page.isDisabled('#score-button'), false);
-  await page.screenshot({ path: path.join(outDir, 'track-1280.png'), fullPage: false });
+  await page.screenshot({ path: path.join(outDir, 'row-track-1280.png'), fullPage: false });
   await page.setViewportSize({ width: 390, height: 900 });
   await page.$eval('#track-section', (e) => e.scrollIntoView());
-  await page.screenshot({ path: path.join(outDir, 'track-390.png'), fullPage: false });
+  await page.screenshot({ path: path.join(outDir, 'row-track-390.png'), fullPage: false });
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
