@@ -5,6 +5,11 @@
 # Chromium (which include the 100,000-variant page benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+fixtures=${BRAIN_RESNET_FIXTURES:-../shared/fixtures}
+if [ ! -f "$fixtures/model/metachrom-mini-legacy.pth" ]; then
+  echo "scripts/test.sh: no test fixtures at $fixtures: the tests need ../shared beside this clone (or BRAIN_RESNET_FIXTURES). Building and serving the app does not: bash scripts/demo.sh" >&2
+  exit 2
+fi
 export BRAIN_RESNET_NEED_BROWSER=1
 source scripts/setup.sh
 # The GPU tests must run (on Mesa's lavapipe when there is no GPU), not skip.

@@ -33,9 +33,11 @@ export function siteHeaders() {
 
 /**
  * Serves dist/ on 127.0.0.1 (a free port) with the headers of dist/_headers, as a static host
- * would; `requests` lists {method, url, bodyBytes}, `responses` {url, headers}.
+ * would; `requests` lists {method, url, bodyBytes}, `responses` {url, headers}. With `prefix`
+ * (e.g. '/lab/tools/brain-resnet/'), dist/ is served under that path only, as on a host where
+ * the site lives in a sub-directory: `origin` then ends with it (no slash), anything else is 404.
  */
-export async function startServer() {
+export async function startServer({ prefix = '/' } = {}) {
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/ is not built: run bash scripts/build-web.sh');
   const requests = [];
   const responses = [];
@@ -45,7 +47,9 @@ export async function startServer() {
     req.on('data', (c) => { bodyBytes += c.length; });
     req.on('end', () => {
       requests.push({ method: req.method, url: req.url, bodyBytes });
-      const rel = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      const pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      if (!pathname.startsWith(prefix)) { res.writeHead(404).end('not found'); return; }
+      const rel = `/${pathname.slice(prefix.length)}`;
       let file = path.join(dist, rel);
       if (!file.startsWith(dist)) { res.writeHead(403).end(); return; }
       if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
@@ -58,7 +62,7 @@ export async function startServer() {
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const origin = `http://127.0.0.1:${server.address().port}`;
+  const origin = `http://127.0.0.1:${server.address().port}${prefix.replace(/\/$/, '')}`;
   return { server, origin, requests, responses };
 }
 
