@@ -27,8 +27,14 @@ cp node_modules/d3/LICENSE dist/vendor/d3.LICENSE
 cp node_modules/@observablehq/plot/LICENSE dist/vendor/plot.LICENSE
 wasm-bindgen --target web --no-typescript --out-dir dist/pkg \
   "$target/wasm32-unknown-unknown/release/brain_resnet.wasm"
-node_modules/.bin/wasm-opt -O3 dist/pkg/brain_resnet_bg.wasm -o dist/pkg/brain_resnet_bg.wasm
-say "wasm: $(stat -c %s dist/pkg/brain_resnet_bg.wasm) bytes after wasm-opt -O3"
+# BRAIN_RESNET_WASM_OPT=0 leaves the module as wasm-bindgen wrote it (the plain-clone test,
+# which checks the build's files, not their speed, saves wasm-opt's minute).
+if [ "${BRAIN_RESNET_WASM_OPT:-1}" = 0 ]; then
+  say "wasm: $(stat -c %s dist/pkg/brain_resnet_bg.wasm) bytes, wasm-opt skipped (BRAIN_RESNET_WASM_OPT=0)"
+else
+  node_modules/.bin/wasm-opt -O3 dist/pkg/brain_resnet_bg.wasm -o dist/pkg/brain_resnet_bg.wasm
+  say "wasm: $(stat -c %s dist/pkg/brain_resnet_bg.wasm) bytes after wasm-opt -O3"
+fi
 
 # Models: the shipped ones (models/*/, converted by our own CLI and committed; the page
 # opens on the first), then, when the fixtures are there, the test fixture network (random

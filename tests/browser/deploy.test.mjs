@@ -85,7 +85,7 @@ test('a plain clone, with no ../shared beside it, builds the site (npm run build
   // A clone in a fresh directory: its parent holds no `shared`. The Rust build reuses this
   // checkout's target/ (CARGO_TARGET_DIR), and the clone's files are dated back so that cargo
   // takes that build as up to date (it links nothing new) and npm sees node_modules (linked
-  // from this checkout) as current: the test takes seconds, not a fresh build's minutes.
+  // from this checkout) as current; wasm-opt is skipped: seconds, not a fresh build's minutes.
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'br-plain-clone-'));
   try {
     const clone = path.join(parent, 'brain-resnet');
@@ -102,6 +102,7 @@ test('a plain clone, with no ../shared beside it, builds the site (npm run build
     })(clone);
     fs.symlinkSync(path.join(root, 'node_modules'), path.join(clone, 'node_modules'));
     const env = { ...process.env, CARGO_TARGET_DIR: process.env.CARGO_TARGET_DIR ?? path.join(root, 'target') };
+    env.BRAIN_RESNET_WASM_OPT = '0';
     delete env.BRAIN_RESNET_FIXTURES;
     delete env.BRAIN_RESNET_NEED_BROWSER;
     const run = spawnSync('npm', ['run', '--silent', 'build'], { cwd: clone, env, encoding: 'utf8', timeout: 19 * 60_000 });
