@@ -65,5 +65,7 @@ done
 # Demo inputs (www/demo/, copied above): the synthetic genome (bgzip + .fai + .gzi), VCF,
 # ground-truth annotations; made by training/demo_data.py --bgzip.
 chmod -R u+w dist
+# The service worker's list of the site's files and its version (a hash of their contents).
+node scripts/site-manifest.mjs dist
 say "built dist/ ($(du -sh dist | cut -f1))"
 say "deploy: copy dist/ (or npm run build's zip) to any static host, at any path; headers: dist/_headers, deploy/nginx.conf, deploy/apache.htaccess; see docs/DEPLOY.md"

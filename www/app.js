@@ -704,8 +704,32 @@ function showScores() {
   showScoreCaption();
 }
 
+/**
+ * The service worker (sw.js) keeps this site's files, so that after one visit the page loads
+ * and scores offline. A rebuilt site installs itself on the next online visit; the page says
+ * so, and the next load uses it.
+ */
+function offline() {
+  if (!('serviceWorker' in navigator) || location.protocol === 'file:') {
+    $('offline-status').textContent = 'This browser cannot keep the page for offline use (no service workers here).';
+    return;
+  }
+  const hadController = Boolean(navigator.serviceWorker.controller);
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (hadController) message('A new version of this page was installed: reload the page to use it.', 'info');
+  });
+  navigator.serviceWorker.register('sw.js').then(async () => {
+    await navigator.serviceWorker.ready;
+    $('offline-status').textContent = 'Kept for offline use: after this visit the page opens and scores without a network (each model once it has been loaded here).';
+    $('offline-status').dataset.ready = 'true';
+  }, (e) => {
+    $('offline-status').textContent = `The page could not be kept for offline use: ${e.message}`;
+  });
+}
+
 async function main() {
   wire();
+  offline();
   showDemoTimes();
   // The score definitions come from the Rust core (loaded beside the model list; the model waits for it).
   loadCore().then(showScores, (e) => message(`The WebAssembly core could not be loaded: ${e.message}`));

@@ -59,7 +59,7 @@ async function runAndWait(page, trigger) {
   await page.evaluate(() => { document.getElementById('results-section').dataset.ready = ''; document.getElementById('messages').replaceChildren(); });
   await trigger();
   await page.waitForFunction(() => document.getElementById('results-section').dataset.ready === 'true'
-    || document.querySelector('#messages .error'), null, { timeout: 120_000 });
+    || document.querySelector('#messages .error'), null, { timeout: 300_000 });
 }
 
 test('the page opens on the demo model; the demo button scores the demo data like the CLI and runs every analysis', async () => {
