@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine of our kind lacks, only where it is missing:
 # the rust wasm32 target, wasm-bindgen-cli at the crate's version, node packages
-# (binaryen's wasm-opt, playwright-core), Debian's chromium and Mesa's Vulkan
-# drivers. Sourced by the README's two commands.
+# (binaryen's wasm-opt, playwright-core, puppeteer-core, selenium-webdriver), Debian's
+# chromium, firefox-esr, webkit2gtk-driver with xvfb, and Mesa's Vulkan drivers.
+# Sourced by the README's two commands.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -29,6 +30,11 @@ fi
 if [ "${BRAIN_RESNET_NEED_BROWSER:-0}" = 1 ]; then
   missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # The other engines of tests/browser/engines.test.mjs: Firefox ESR (WebDriver BiDi) and
+  # WebKitGTK's WebKitWebDriver + MiniBrowser, which needs a display (xvfb-run).
+  [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+  [ -x /usr/bin/WebKitWebDriver ] || missing+=(webkit2gtk-driver)
+  command -v xvfb-run >/dev/null || missing+=(xvfb)
   dpkg -s mesa-vulkan-drivers >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers libvulkan1)
   if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]} (Debian)"

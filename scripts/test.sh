@@ -34,7 +34,7 @@ cargo test --locked
 step "web build: wasm32 + SIMD128 library, wasm-bindgen, wasm-opt, models, demo (dist/)"
 bash scripts/build-web.sh
 
-step "browser tests (playwright-core + /usr/bin/chromium, headless)"
+step "browser tests (Chromium by playwright-core; engines.test.mjs: Firefox ESR by puppeteer-core over BiDi, WebKitGTK by selenium-webdriver under xvfb-run)"
 node --test --test-concurrency=1 tests/browser/
 
 step "all tests passed"

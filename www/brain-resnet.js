@@ -522,7 +522,10 @@ export async function countLines(file) {
   let lines = 0;
   let atStart = true;
   let header = false;
-  for await (const chunk of stream) {
+  // A reader, not `for await (... of stream)`: WebKit's ReadableStream is not async-iterable.
+  const reader = stream.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    const chunk = r.value;
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i];
       if (atStart) { header = c === 35; atStart = false; } // '#'

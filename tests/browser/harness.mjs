@@ -119,3 +119,108 @@ export function parseScoreTsv(text) {
   }
   return { header, rows };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Other engines (tests/browser/engines.test.mjs): Firefox ESR over WebDriver BiDi (puppeteer-core)
+// and WebKitGTK through WebKitWebDriver (selenium-webdriver), behind one small driver:
+// goto, evaluate(fn, arg) (fn runs in the page, may be async), waitFor(fn, arg), click,
+// setFiles, requests (what the browser itself reports: Firefox only), close. Neither
+// downloads a browser: both use Debian's binaries.
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn(arg)` in the page until it returns a truthy value (returned), or throws after `timeout` ms. */
+async function pollInPage(evaluate, fn, arg, timeout, what) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try { last = await evaluate(fn, arg); } catch (e) { last = e; }
+    if (last && !(last instanceof Error)) return last;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what ?? fn}${last instanceof Error ? `: ${last.message}` : ''}`);
+    await sleep(250);
+  }
+}
+
+/** Firefox ESR (Debian's /usr/bin/firefox-esr), headless, driven over WebDriver BiDi by puppeteer-core. */
+export async function launchFirefox() {
+  const { default: puppeteer } = await import('puppeteer-core');
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: process.env.FIREFOX ?? '/usr/bin/firefox-esr',
+    headless: true,
+    protocolTimeout: 300_000,
+    extraPrefsFirefox: {
+      // No background traffic of the browser's own: the request log is the page's.
+      'network.captive-portal-service.enabled': false,
+      'browser.safebrowsing.update.enabled': false,
+      'app.update.enabled': false,
+      'dom.webgpu.enabled': true, // where the build has it; the page falls back to the CPU when it finds no adapter
+    },
+  });
+  const page = await browser.newPage();
+  const seen = [];
+  page.on('request', (r) => seen.push({ method: r.method(), url: r.url(), post: r.hasPostData?.() ? 'body' : undefined }));
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  const evaluate = (fn, arg) => page.evaluate(fn, arg);
+  return {
+    name: 'firefox',
+    version: await browser.version(),
+    page,
+    seen,
+    errors,
+    goto: (url) => page.goto(url, { waitUntil: 'load', timeout: 120_000 }),
+    evaluate,
+    waitFor: (fn, arg, { timeout = 120_000, what } = {}) => pollInPage(evaluate, fn, arg, timeout, what),
+    click: (sel) => page.click(sel),
+    setFiles: async (sel, files) => (await page.$(sel)).uploadFile(...files),
+    close: () => browser.close(),
+  };
+}
+
+/**
+ * WebKitGTK's MiniBrowser driven by Debian's WebKitWebDriver (selenium-webdriver as the client).
+ * MiniBrowser needs a display: WebKitWebDriver is started under `xvfb-run -a` (its own Xvfb),
+ * in its own process group, ended with it.
+ */
+export async function launchWebKit() {
+  const { spawn } = await import('node:child_process');
+  const net = await import('node:net');
+  const { Builder, By } = await import('selenium-webdriver');
+  const port = await new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
+  const driverProc = spawn('xvfb-run', ['-a', '-s', '-screen 0 1280x1024x24', process.env.WEBKITWEBDRIVER ?? '/usr/bin/WebKitWebDriver', `--port=${port}`],
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  driverProc.stderr.on('data', (d) => { stderr += d; });
+  const stop = () => { try { process.kill(-driverProc.pid, 'SIGTERM'); } catch { /* gone */ } };
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await pollInPage(async () => (await fetch(`${url}/status`)).ok, null, null, 30_000, 'WebKitWebDriver to listen');
+  } catch (e) { stop(); throw new Error(`${e.message}\n${stderr}`); }
+  const binary = process.env.MINIBROWSER ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+  let driver;
+  try {
+    driver = await new Builder().usingServer(url).withCapabilities({
+      browserName: 'MiniBrowser',
+      'webkitgtk:browserOptions': { binary, args: ['--automation'] },
+    }).build();
+  } catch (e) { stop(); throw new Error(`${e.message}\n${stderr}`); }
+  await driver.manage().setTimeouts({ script: 300_000, pageLoad: 120_000 });
+  // The function travels as source text; an async one is awaited (WebDriver awaits a returned promise).
+  const evaluate = (fn, arg) => driver.executeScript(`return (${fn}).call(null, arguments[0]);`, arg ?? null);
+  const caps = await driver.getCapabilities();
+  return {
+    name: 'webkit',
+    version: `${caps.get('browserName')} ${caps.get('browserVersion')}`,
+    driver,
+    seen: null, // no network events: the test server's log is the record
+    errors: [],
+    goto: (u) => driver.get(u),
+    evaluate,
+    waitFor: (fn, arg, { timeout = 120_000, what } = {}) => pollInPage(evaluate, fn, arg, timeout, what),
+    click: async (sel) => (await driver.findElement(By.css(sel))).click(),
+    setFiles: async (sel, files) => (await driver.findElement(By.css(sel))).sendKeys(files.join('\n')),
+    close: async () => { try { await driver.quit(); } finally { stop(); } },
+  };
+}
