@@ -45,6 +45,23 @@ enum Command {
         /// Free text stored in model.json.
         #[arg(long, default_value = "")]
         description: String,
+        /// int8 only: layers whose weights stay f16 (comma-separated layer names, e.g. classifier.0).
+        #[arg(long, value_delimiter = ',')]
+        keep_f16: Vec<String>,
+        /// FASTA of test windows: print the probability error against f32, per layer
+        /// (only that layer int8) and for the model written.
+        #[arg(long)]
+        check_windows: Option<PathBuf>,
+        /// With --check-windows: keep layers at f16, largest error first, until the
+        /// max abs probability error on the windows is within this; fails if it cannot.
+        #[arg(long)]
+        max_error: Option<f64>,
+        /// Windows (the file's first) used for the per-layer table; 0: all.
+        #[arg(long, default_value_t = 1000)]
+        check_limit: usize,
+        /// Write the error table as JSON here.
+        #[arg(long)]
+        check_report: Option<PathBuf>,
     },
     /// Predict the profiles of FASTA sequences (<= window length each); TSV on stdout.
     Predict {
@@ -190,6 +207,11 @@ fn main() -> ExitCode {
             genome_build,
             name,
             description,
+            keep_f16,
+            check_windows,
+            max_error,
+            check_limit,
+            check_report,
         } => convert::run(
             &checkpoint,
             &labels,
@@ -198,6 +220,13 @@ fn main() -> ExitCode {
             genome_build,
             name,
             description,
+            convert::QuantOptions {
+                keep_f16,
+                check_windows,
+                max_error,
+                check_limit,
+                check_report,
+            },
         ),
         Command::Predict {
             model,

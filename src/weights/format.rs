@@ -131,11 +131,45 @@ fn check_storable(weights: &Weights, dtype: DType) -> Result<()> {
 
 /// Serializes inference weights as safetensors in `dtype`.
 pub fn encode_weights(weights: &Weights, dtype: DType) -> Result<Vec<u8>> {
+    encode_weights_mixed(weights, dtype, &[])
+}
+
+/// Serializes inference weights as safetensors in `dtype`, except the layers
+/// named in `f16_layers`, whose weights are stored as f16 (for an int8 model:
+/// the few layers that carry most of the quantization error; see
+/// `brain-resnet convert --keep-f16`). Readers take each tensor's storage from
+/// its safetensors dtype, so such a file loads wherever an int8 one does.
+pub fn encode_weights_mixed(
+    weights: &Weights,
+    dtype: DType,
+    f16_layers: &[String],
+) -> Result<Vec<u8>> {
     check_storable(weights, dtype)?;
+    if let Some(unknown) = f16_layers.iter().find(|n| weights.get(n).is_none()) {
+        let names: Vec<&str> = weights.layers.iter().map(|l| l.name.as_str()).collect();
+        return Err(Error::input(
+            WEIGHTS_FILE,
+            format!(
+                "no layer `{unknown}` to keep at f16; the layers are {}",
+                names.join(", ")
+            ),
+        ));
+    }
     let mut tensors: Vec<(String, StDtype, Vec<usize>, Vec<u8>)> = vec![];
     for l in &weights.layers {
         let shape = l.weight.shape.clone();
-        match dtype {
+        let layer_dtype = if dtype == DType::Int8 && f16_layers.contains(&l.name) {
+            check_storable(
+                &Weights {
+                    layers: vec![l.clone()],
+                },
+                DType::F16,
+            )?;
+            DType::F16
+        } else {
+            dtype
+        };
+        match layer_dtype {
             DType::F32 => tensors.push((
                 format!("{}.weight", l.name),
                 StDtype::F32,
@@ -236,7 +270,14 @@ pub fn decode_weights(
         let shape = spec.weight_shape();
         let n = shape[0];
         let wkey = format!("{}.weight", spec.name);
-        let data = match dtype {
+        // An int8 model may keep some layers at f16 or f32 (encode_weights_mixed):
+        // the stored tensor's own dtype says which.
+        let stored = match (dtype, st.tensor(&wkey).map(|v| v.dtype())) {
+            (DType::Int8, Ok(StDtype::F16)) => DType::F16,
+            (DType::Int8, Ok(StDtype::F32)) => DType::F32,
+            _ => dtype,
+        };
+        let data = match stored {
             DType::F32 => f32s(&get(&wkey, &shape, StDtype::F32)?),
             DType::F16 => get(&wkey, &shape, StDtype::F16)?
                 .chunks_exact(2)
@@ -273,6 +314,20 @@ pub fn write_model_dir(
     weights: &Weights,
     dtype: DType,
 ) -> Result<Manifest> {
+    write_model_dir_mixed(dir, info, cfg, weights, dtype, &[])
+}
+
+/// [`write_model_dir`] with the layers of `f16_layers` stored as f16 in an
+/// int8 model ([`encode_weights_mixed`]); `model.json` names them in
+/// `weights.quantization`.
+pub fn write_model_dir_mixed(
+    dir: &Path,
+    info: &ModelInfo,
+    cfg: &Config,
+    weights: &Weights,
+    dtype: DType,
+    f16_layers: &[String],
+) -> Result<Manifest> {
     let dir_name = dir.display().to_string();
     if info.labels.len() != cfg.outputs {
         return Err(Error::input(
@@ -284,7 +339,19 @@ pub fn write_model_dir(
             ),
         ));
     }
-    let bytes = encode_weights(weights, dtype)?;
+    let bytes = encode_weights_mixed(weights, dtype, f16_layers)?;
+    let quantization = if dtype == DType::Int8 && !f16_layers.is_empty() {
+        // in the network's layer order, whatever order they were given in
+        let kept: Vec<&str> = weights
+            .layers
+            .iter()
+            .filter(|l| f16_layers.contains(&l.name))
+            .map(|l| l.name.as_str())
+            .collect();
+        format!("{}; f16 weights: {}", dtype.scheme(), kept.join(", "))
+    } else {
+        dtype.scheme().into()
+    };
     let manifest = Manifest {
         format: FORMAT_NAME.into(),
         format_version: FORMAT_VERSION,
@@ -298,7 +365,7 @@ pub fn write_model_dir(
         weights: WeightsInfo {
             file: WEIGHTS_FILE.into(),
             dtype,
-            quantization: dtype.scheme().into(),
+            quantization,
             sha256: sha256_hex(&bytes),
             bytes: bytes.len() as u64,
         },
