@@ -15,7 +15,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { execFileSync, spawn } from 'node:child_process';
-import { startServer, launch, chooseModel, fixtures, root, dist } from '../tests/browser/harness.mjs';
+import { chromium } from 'playwright-core';
+import { startServer, chooseModel, fixtures, root, dist } from '../tests/browser/harness.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -131,7 +132,12 @@ if (!fs.existsSync(cliTsv)) {
 }
 
 const srv = await startServer();
-const browser = await launch();
+// As the tests launch it, with gc() exposed: the live JavaScript heap is measured after a collection.
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--disable-gpu', '--js-flags=--expose-gc'],
+});
 const context = await browser.newContext({ acceptDownloads: true });
 const page = await context.newPage();
 await page.goto(`${srv.origin}/`);
@@ -149,6 +155,16 @@ const sampler = setInterval(() => {
   const rss = rendererRss();
   samples.push([(Date.now() - started) / 1000, Math.max(0, ...rss), rss.reduce((a, b) => a + b, 0)]);
 }, 1000);
+// Every 30 s: the page's live JavaScript heap after a collection, and each worker's wasm memory.
+const heaps = [];
+const heapSampler = setInterval(async () => {
+  try {
+    const t = Math.round((Date.now() - started) / 1000);
+    const live = await page.evaluate(() => { window.gc?.(); return performance.memory?.usedJSHeapSize ?? null; });
+    const wasm = await Promise.all(page.workers().map((w) => w.evaluate(() => { self.gc?.(); return [self.wasmMemory?.buffer.byteLength ?? null, performance.memory?.usedJSHeapSize ?? null]; }).catch(() => null)));
+    heaps.push([t, Math.round(live / 2 ** 20), wasm.filter(Boolean).map(([m, h]) => [Math.round(m / 2 ** 20), h == null ? null : Math.round(h / 2 ** 20)])]);
+  } catch { /* the page is busy closing */ }
+}, 30_000);
 await page.click('#score-button');
 await page.waitForFunction(() => document.getElementById('results-section').dataset.ready === 'true'
   || document.querySelector('#messages .error'), null, { timeout: 4 * 3600_000, polling: 5000 });
@@ -164,6 +180,7 @@ const pageTsv = path.join(out, `whole-genome-${N}.page.tsv`);
 await download.saveAs(pageTsv);
 const downloadSeconds = (Date.now() - td) / 1000;
 clearInterval(sampler);
+clearInterval(heapSampler);
 const same = await compareTsv(pageTsv, cliTsv);
 
 const peak = Math.max(...samples.map((x) => x[1]));
@@ -176,6 +193,8 @@ const result = {
   renderer_rss_mib_range_after_60s: afterMinute.length ? [Math.min(...afterMinute) / 2 ** 20, Math.max(...afterMinute) / 2 ** 20] : null,
   download_rows: same.rows, download_max_abs_difference_vs_cli: same.worst, cli_seconds: cliSeconds,
   summary,
+  // [s, main-thread live JS heap MiB, [[wasm memory MiB, JS heap MiB] per worker]]
+  heaps_every_30s_mib: heaps,
   rss_every_30s_mib: samples.filter((x, k) => k % 30 === 0).map(([t, m]) => [Math.round(t), Math.round(m / 2 ** 20)]),
 };
 console.log(JSON.stringify(result, null, 1));

@@ -6,7 +6,7 @@
 import init, { Engine, format_results, genotype_layout, index_fasta, joined_rows, last_panic, parse_annotations, vcf_samples } from './pkg/brain_resnet.js';
 
 let engine = null;
-const ready = init();
+const ready = init().then((exports) => { self.wasmMemory = exports.memory; }); // memory: for the benchmarks' figures
 
 function reply(id, type, payload) {
   postMessage({ id, type, ...payload });
