@@ -44,8 +44,12 @@ def main():
     torch.set_num_threads(args.threads)
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "grammar.json")) as f:
-        names = list(json.load(f)["profiles"])
+    labels_txt = os.path.join(args.data, "labels.txt")
+    if os.path.exists(labels_txt):  # real data (chrx_data.py)
+        names = [ln.strip() for ln in open(labels_txt) if ln.strip()]
+    else:  # the grammar data (generate.py)
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "grammar.json")) as f:
+            names = list(json.load(f)["profiles"])
     model, cfg, ck = load_model(args.checkpoint)
     seqs, labels = load_split(args.data, args.split)
     t = time.time()

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Train the MetaChrom network (model.py) on the synthetic grammar data (generate.py).
+"""Train the MetaChrom network (model.py) on the synthetic grammar data (generate.py) or on
+real chrX windows (chrx_data.py); the number of outputs is read from the data's labels.
 
     nice -n 10 /work/venv-torch/bin/python training/train.py --data training/data/v3 \
         --run training/runs/NAME --preset w3/8 --lr 1e-3 --minutes 45
@@ -113,6 +114,12 @@ def mean_auroc(y, p):
     return float(np.mean(vals))
 
 
+def mean_auprc(y, p):
+    from sklearn.metrics import average_precision_score
+    vals = [average_precision_score(y[:, j], p[:, j]) for j in range(y.shape[1]) if 0 < y[:, j].sum() < len(y)]
+    return float(np.mean(vals))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True)
@@ -145,12 +152,13 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    cfg = PRESETS[args.preset]
+    seqs, labels, motif_feats = load_split(args.data, "train", motifs=True)
+    cfg = dict(PRESETS[args.preset])
+    cfg["n_out"] = int(labels.shape[1])  # 31 for the grammar data, 12 for chrx_data.py
     model = MetaChrom(cfg, dropout=tuple(args.dropout))
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     n_params = sum(p.numel() for p in model.parameters())
 
-    seqs, labels, motif_feats = load_split(args.data, "train", motifs=True)
     n = len(seqs)
     if args.init == "kaiming":
         init_weights(model, prior=labels.mean(0))
@@ -302,15 +310,17 @@ def main():
         if time.time() - last_eval > args.eval_every * 60 or done:
             pv = predict(model, vseqs, parts=True)
             auc = mean_auroc(vlabels.numpy(), pv["out"])
+            aupr = mean_auprc(vlabels.numpy(), pv["out"])
             auc_seq = mean_auroc(vlabels.numpy(), pv["seq"])
             auc_head = mean_auroc(vlabels.numpy(), pv["head_pre"])
             auc_motif = (mean_auroc(vmotifs.numpy(), pv["meta"][:, :vmotifs.shape[1]])
                          if vmotifs is not None else float("nan"))
             st["history"].append({"step": st["step"], "wall_s": round(st["wall_s"], 1),
                                   "loss_ema": round(loss_ema, 5), "valid_mean_auroc": round(auc, 4),
+                                  "valid_mean_auprc": round(aupr, 4),
                                   "valid_seq_branch_auroc": round(auc_seq, 4),
                                   "valid_meta_motif_auroc": round(auc_motif, 4)})
-            log(f"valid mean AUROC {auc:.4f} (residual branch {auc_seq:.4f}, head bottleneck "
+            log(f"valid mean AUROC {auc:.4f} AUPRC {aupr:.4f} (residual branch {auc_seq:.4f}, head bottleneck "
                 f"{auc_head:.4f}, meta motif features {auc_motif:.4f}) at step {st['step']} "
                 f"(wall {st['wall_s'] / 60:.1f} min)")
             last_eval = time.time()
