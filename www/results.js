@@ -6,7 +6,7 @@
 // and are parsed again when the table, a download or a figure needs them.
 
 /** Alleles above which chunks are kept as Blobs, not objects. */
-export const KEEP_IN_MEMORY = 200_000;
+export const KEEP_IN_MEMORY = 100_000;
 /** Messages of alleles kept to show (the rest are counted). */
 const MESSAGES = 20;
 /** Alleles per chunk. */

@@ -11,7 +11,19 @@ use web_sys::{Blob, File, FileReaderSync};
 use super::js_err;
 use crate::io::genome::{index, refuse_plain_gzip, twobit, Genome};
 
-/// `Read + Seek` over a `Blob`, by `FileReaderSync` slices (workers only).
+/// Bytes read from the `Blob` at a time, at least.
+///
+/// Every `FileReaderSync` read makes a `Blob` slice and an `ArrayBuffer`:
+/// read a few bytes at a time (a BGZF block header, a window of the genome
+/// per variant), they cost more than the bytes, and the browser frees them
+/// only when the worker's collector runs, which small objects seldom make it
+/// do: a whole-genome run grew the page by about 12 KB per scored allele.
+/// Reading ahead in chunks of 1 MiB and serving nearby reads from the last
+/// chunk (variants come sorted, so their windows lie close) makes them few.
+const CHUNK: u64 = 1 << 20;
+
+/// `Read + Seek` over a `Blob`, by `FileReaderSync` slices (workers only),
+/// read ahead in chunks of [`CHUNK`] bytes.
 pub(super) struct BlobReader {
     blob: Blob,
     reader: FileReaderSync,
@@ -19,6 +31,9 @@ pub(super) struct BlobReader {
     pub(super) len: u64,
     /// Bytes handed out so far (progress).
     pub(super) read: std::rc::Rc<std::cell::Cell<u64>>,
+    /// The last chunk read and where it starts in the `Blob`.
+    chunk: Vec<u8>,
+    chunk_start: u64,
 }
 
 impl BlobReader {
@@ -30,25 +45,43 @@ impl BlobReader {
             pos: 0,
             len: blob.size() as u64,
             read: Default::default(),
+            chunk: Vec::new(),
+            chunk_start: 0,
         })
     }
-}
 
-impl Read for BlobReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let end = (self.pos + buf.len() as u64).min(self.len);
-        if end <= self.pos {
-            return Ok(0);
-        }
+    /// Reads the chunk of the `Blob` that starts at `self.pos`.
+    fn fill(&mut self, at_least: u64) -> std::io::Result<()> {
+        let end = self.pos.saturating_add(at_least.max(CHUNK)).min(self.len);
         let io = |e: JsValue| std::io::Error::other(format!("{e:?}"));
         let slice = self
             .blob
             .slice_with_f64_and_f64(self.pos as f64, end as f64)
             .map_err(io)?;
         let bytes = self.reader.read_as_array_buffer(&slice).map_err(io)?;
-        let array = Uint8Array::new(&bytes);
-        let n = array.length() as usize;
-        array.copy_to(&mut buf[..n]);
+        self.chunk = Uint8Array::new(&bytes).to_vec();
+        self.chunk_start = self.pos;
+        Ok(())
+    }
+}
+
+impl Read for BlobReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.len || buf.is_empty() {
+            return Ok(0);
+        }
+        let chunk_end = self.chunk_start + self.chunk.len() as u64;
+        if self.pos < self.chunk_start || self.pos >= chunk_end {
+            self.fill(buf.len() as u64)?;
+        }
+        // `pos` lies in the chunk now (the chunk starts at `pos` after a fill).
+        let from = (self.pos - self.chunk_start) as usize;
+        let available = &self.chunk[from..];
+        if available.is_empty() {
+            return Ok(0);
+        }
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
         self.pos += n as u64;
         self.read.set(self.read.get() + n as u64);
         Ok(n)

@@ -257,7 +257,7 @@ test('a run too large to hold as objects pages over its stored chunks: sorted by
     assert.ok(scored.length >= 10);
     assert.deepEqual(scored, [...scored].sort((a, b) => b - a));
     assert.ok(effects.slice(0, scored.length).every((v) => !Number.isNaN(v)), 'unscored rows come last');
-    assert.match(await page.textContent('#analysis-json'), /run in the page on up to 200,000 alleles; this run has \d+/);
+    assert.match(await page.textContent('#analysis-json'), /run in the page on up to 100,000 alleles; this run has \d+/);
     // A row of the stored chunks opens its track.
     await page.click('#results-table tbody tr:first-child td:nth-child(2)');
     await page.waitForSelector('#track-section[data-ready="true"]', { timeout: 120_000 });

@@ -42,7 +42,7 @@ export interface ScoreOptions {
   sample?: string | null;
   onProgress?: (p: ScoreProgress) => void;
   onIndexProgress?: (p: { phase?: string; read?: number; total?: number }) => void;
-  /** Alleles up to which results stay as objects in `records` (default 200,000). */
+  /** Alleles up to which results stay as objects in `records` (default 100,000). */
   keepInMemory?: number;
 }
 
