@@ -18,6 +18,7 @@ cargo build --release --locked --lib --target wasm32-unknown-unknown --no-defaul
 rm -rf dist
 mkdir -p dist/pkg dist/models dist/demo dist/vendor
 cp -r www/. dist/
+rm -rf dist/package # the npm package's sources (scripts/npm-package.mjs), not the site's
 # Apache reads the site's headers from .htaccess (where AllowOverride lets it); nginx's
 # snippet (deploy/nginx.conf) goes in the server's configuration instead.
 cp deploy/apache.htaccess dist/.htaccess
@@ -41,7 +42,8 @@ fi
 # weights), converted here as a user converts a checkpoint and labelled as such.
 cli=$target/release/brain-resnet
 entries=()
-for manifest in models/*/model.json; do
+# The demo model first: the page opens on it.
+for manifest in models/demo-motif-grammar/model.json $(ls models/*/model.json | grep -v "^models/demo-motif-grammar/"); do
   [ -e "$manifest" ] || continue
   dir=$(dirname "$manifest"); id=$(basename "$dir")
   cp -r "$dir" "dist/models/$id"
