@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use brain_resnet::weights::quant::DType;
 
 mod cli;
-use cli::{analyze, convert, info, predict, random_model, score};
+use cli::{analyze, convert, info, predict, random_model, score, track};
 
 #[derive(Parser)]
 #[command(
@@ -73,6 +73,34 @@ enum Command {
         /// Windows per inference batch.
         #[arg(long, default_value_t = 16)]
         batch: usize,
+        /// Where inference runs: auto (a hardware GPU if found, else the CPU), cpu, or gpu.
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: Backend,
+    },
+    /// The allelic-effect track of a region (at most one window): per-base effects as bedGraph
+    /// (one file per profile) and the known motifs (JASPAR) in the window as BED.
+    Track {
+        /// Model directory written by `convert`.
+        #[arg(long)]
+        model: PathBuf,
+        /// Genome: UCSC `.2bit`, plain `.fa` (+ `.fai`, or indexed in one pass), or bgzip `.fa.gz` + `.fai` + `.gzi`.
+        #[arg(long)]
+        genome: PathBuf,
+        /// The region, 1-based and inclusive: chr:start-end (at most the window's length).
+        #[arg(long)]
+        region: String,
+        /// Profiles to write (repeatable; default: every profile).
+        #[arg(long)]
+        profile: Vec<String>,
+        /// Output prefix: PREFIX.<profile>.bedGraph and PREFIX.motifs.bed.
+        #[arg(long)]
+        out: PathBuf,
+        /// Motif file in the layout of training/motifs.json (default: the built-in JASPAR 2024 subset).
+        #[arg(long)]
+        motifs: Option<PathBuf>,
+        /// P-value threshold of a motif hit.
+        #[arg(long, default_value_t = brain_resnet::analysis::motifs::DEFAULT_P_VALUE)]
+        p_value: f64,
         /// Where inference runs: auto (a hardware GPU if found, else the CPU), cpu, or gpu.
         #[arg(long, value_enum, default_value = "auto")]
         backend: Backend,
@@ -235,6 +263,25 @@ fn main() -> ExitCode {
             backend,
         } => predict::run(&model, &sequences, batch, backend.into()),
         Command::Info { model } => info::run(&model),
+        Command::Track {
+            model,
+            genome,
+            region,
+            profile,
+            out,
+            motifs,
+            p_value,
+            backend,
+        } => track::run(track::Args {
+            model: &model,
+            genome: &genome,
+            region: &region,
+            profiles: &profile,
+            out: &out,
+            motifs: motifs.as_deref(),
+            p_value,
+            backend: backend.into(),
+        }),
         Command::RandomModel {
             out,
             dtype,

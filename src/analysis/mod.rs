@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 pub mod inputs;
+pub mod motifs;
 pub mod stats;
 
 pub use inputs::{

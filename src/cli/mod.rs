@@ -6,6 +6,7 @@ pub mod info;
 pub mod predict;
 pub mod random_model;
 pub mod score;
+pub mod track;
 
 use std::path::Path;
 
