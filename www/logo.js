@@ -77,7 +77,21 @@ export function drawDetail(svg, { sat, o, sites, lo, hi, width, variantIndex, la
   const heatTop = m.top + logoH + 10;
   const seqTop = heatTop + 4 * rowH + 6;
   const seqH = 18;
-  const axisTop = seqTop + seqH + 2;
+  // Known motifs (JASPAR, p <= 1e-4) overlapping the view, in lanes that do not overlap.
+  const hits = (sat.motifs ?? []).filter((h) => h.start < hi && h.start + h.len > lo);
+  const laneEnds = [];
+  const placed = [];
+  for (const h of hits.slice().sort((a, b) => a.start - b.start || a.p_value - b.p_value)) {
+    let lane = laneEnds.findIndex((e) => e <= h.start);
+    if (lane < 0) { lane = laneEnds.length; laneEnds.push(0); }
+    laneEnds[lane] = h.start + h.len + 1;
+    placed.push({ h, lane });
+  }
+  const MAX_LANES = 4;
+  const laneH = 15;
+  const motifTop = seqTop + seqH + 2;
+  const lanes = Math.min(laneEnds.length, MAX_LANES);
+  const axisTop = motifTop + lanes * laneH + (lanes ? 4 : 0);
   const height = axisTop + 40;
   svg.setAttribute('width', width);
   svg.setAttribute('height', height);
@@ -185,6 +199,26 @@ export function drawDetail(svg, { sat, o, sites, lo, hi, width, variantIndex, la
       el('rect', { x: x(s.p), y: seqTop + 3, width: Math.max(bw, 0.6), height: seqH - 6, fill: BASE_COLOURS[s.base] }, seq);
     }
   }
+
+  const motifG = el('g', { class: 'motifs' }, svg);
+  if (lanes) el('text', { x: m.left - 6, y: motifTop + 11, 'text-anchor': 'end', fill: '#333' }, svg).textContent = 'motifs';
+  const hidden = placed.filter((q) => q.lane >= MAX_LANES).length;
+  for (const { h, lane } of placed) {
+    if (lane >= MAX_LANES) continue;
+    const x0 = x(Math.max(h.start, lo));
+    const x1 = x(Math.min(h.start + h.len, hi));
+    const yTop = motifTop + lane * laneH;
+    const r = el('rect', { class: 'motif-hit', x: x0, y: yTop + 1, width: Math.max(x1 - x0, 1), height: laneH - 3, rx: 2, fill: '#e9e1f7', stroke: '#6a4fa3', 'stroke-width': 0.8 }, motifG);
+    r.dataset.motif = h.motif;
+    r.dataset.start = String(h.start);
+    r.dataset.strand = h.strand;
+    el('title', {}, r).textContent = `${h.motif} (JASPAR ${h.matrix_id}), ${h.strand} strand, ${sat.contig}:${(sat.start + h.start + 1).toLocaleString('en')}-${(sat.start + h.start + h.len).toLocaleString('en')}, p = ${h.p_value.toExponential(1)}`;
+    const label = `${h.motif} ${h.strand === '+' ? '→' : '←'}`;
+    if (x1 - x0 >= label.length * 5.5) {
+      el('text', { x: (x0 + x1) / 2, y: yTop + laneH - 4, 'text-anchor': 'middle', fill: '#3b2a66', 'font-size': 9 }, motifG).textContent = label;
+    }
+  }
+  if (hidden) el('text', { x: width - m.right, y: motifTop - 2, 'text-anchor': 'end', fill: '#555', 'font-size': 9 }, motifG).textContent = `+${hidden} more motif hits`;
 
   // Genome coordinates (1-based), labelled on sequence only.
   const onContig = shown.filter((s) => s.pos >= 1);

@@ -62,6 +62,10 @@ struct SaturationOut {
     /// The contig's length: window positions past it are padding, not sequence.
     contig_length: u64,
     sequence: String,
+    /// Known motifs (the built-in JASPAR subset, p <= 1e-4) in the window's
+    /// real sequence; `start` is the 0-based offset in the window, as
+    /// `brain-resnet track` writes them to its BED.
+    motifs: Vec<crate::analysis::motifs::Hit>,
     #[serde(flatten)]
     saturation: crate::scoring::mutagenesis::Saturation,
 }
@@ -267,10 +271,21 @@ impl Engine {
             )
             .await
             .map_err(promise_err)?;
+            use crate::analysis::motifs::{read_motifs, scan_all, DEFAULT_P_VALUE, JASPAR_SUBSET};
+            let motifs =
+                read_motifs(JASPAR_SUBSET, "the built-in JASPAR motifs").map_err(promise_err)?;
+            let motifs = scan_all(&motifs, &seq, DEFAULT_P_VALUE)
+                .into_iter()
+                .filter(|h| {
+                    let at = start + h.start as i64;
+                    at >= 0 && at as u64 + h.len as u64 <= contig_length
+                })
+                .collect();
             to_js(&SaturationOut {
                 contig,
                 start,
                 contig_length,
+                motifs,
                 sequence: String::from_utf8_lossy(&seq).into_owned(),
                 saturation,
             })

@@ -221,6 +221,31 @@ test('at 390 px the analysis figures fit: no overlapping labels or axis titles',
   }
 });
 
+test('the track names the known motifs of the window, the same hits as brain-resnet track writes to its BED', async () => {
+  const { page } = session;
+  await page.evaluate(() => { delete document.getElementById('track-section').dataset.ready; });
+  await page.locator('#results-table tbody tr', { hasText: 'snv_mid' }).first().click();
+  await page.waitForSelector('#track-section[data-ready="true"]', { timeout: 300_000 });
+  const sat = await page.evaluate(() => { const s = window.brainResNet.saturation; return { contig: s.contig, start: s.start, motifs: s.motifs }; });
+  // The CLI's track of the same window (chr1:5001, the variant's position, centres it the same way).
+  const prefix = path.join(outDir, 'cli-track');
+  execFileSync(path.join(root, 'target/release/brain-resnet'), ['track', '--model', path.join(dist, 'models/fixture-mini-random-f32'),
+    '--genome', path.join(fixtures, 'genome/genome.fa.gz'), '--region', 'chr1:5001-5001', '--profile', 'Glut', '--out', prefix, '--backend', 'cpu'],
+  { stdio: 'ignore' });
+  const bed = fs.readFileSync(`${prefix}.motifs.bed`, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+  const ours = sat.motifs.map((h) => [sat.contig, String(sat.start + h.start), String(sat.start + h.start + h.len), h.motif, h.strand]);
+  assert.deepEqual(ours, bed.map((c) => [c[0], c[1], c[2], c[3], c[5]]));
+  assert.ok(ours.length > 0, 'the fixture window has motif hits at p <= 1e-4');
+  // Drawn in the whole-window view: a box per hit (at most 4 lanes, the rest counted).
+  await page.getByRole('button', { name: 'Show the whole window' }).click();
+  const boxes = await page.$$eval('svg.track-detail rect.motif-hit', (rs) => rs.map((r) => [r.dataset.motif, Number(r.dataset.start), r.dataset.strand]));
+  const more = await page.$$eval('svg.track-detail g.motifs text', (ts) => ts.map((t) => t.textContent).find((t) => /more motif hits/.test(t)) ?? '+0');
+  assert.equal(boxes.length + Number(more.match(/\+(\d+)/)[1]), sat.motifs.length);
+  for (const [name, start, strand] of boxes) assert.ok(sat.motifs.some((h) => h.motif === name && h.start === start && h.strand === strand));
+  assert.match(await page.textContent('figure#figure-track-logo > figcaption'), /known transcription-factor motifs \(JASPAR 2024/);
+  await page.locator('#figure-track-logo').screenshot({ path: path.join(outDir, 'track-motifs.png') });
+});
+
 test('the track zooms to base letters: attribution logo, reference sequence, variant marked, padding greyed', async () => {
   const { page } = session;
   // snv_contig_start is chr1:10: its window starts 490 bases before the contig.
