@@ -63,7 +63,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--cs", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3, 1e-2])
+    ap.add_argument("--cs", type=float, nargs="+", default=[1e-5, 3e-5, 1e-4, 3e-4, 1e-3])
     ap.add_argument("--max-iter", type=int, default=300)
     args = ap.parse_args()
     from sklearn.linear_model import LogisticRegression

@@ -64,8 +64,17 @@ def main():
                                               "train_windows", "wall_s", "threads", "lr", "dropout", "history")}
     if args.pytorch:
         out["pytorch_checkpoint"] = {k: load(args.pytorch)[k] for k in ("mean_auroc", "mean_auprc")}
+    def clean(v):  # NaN (e.g. an AUROC not computed) as null: strict JSON
+        if isinstance(v, float) and v != v:
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        return v
+
     with open(args.out, "w") as f:
-        json.dump(out, f, indent=1)
+        json.dump(clean(out), f, indent=1)
     print("| profile | test positives | CNN AUROC | CNN AUPRC | k-mer AUROC | k-mer AUPRC |")
     print("|---|---|---|---|---|---|")
     for r in rows:

@@ -147,6 +147,9 @@ def main():
                     help="scale of the JASPAR-initialised filters of base_model.conv_net.0 (0: off)")
     ap.add_argument("--aux-meta", type=float, default=1.0,
                     help="weight of BCE on the first meta outputs vs motif-site features (data 'motifs')")
+    ap.add_argument("--stop-at", type=int, default=0,
+                    help="stop (saving state and checkpoint) at this step without changing the plan; "
+                         "a later run resumes from there")
     ap.add_argument("--bench", type=int, default=0, help="time this many steps and exit")
     args = ap.parse_args()
 
@@ -273,6 +276,9 @@ def main():
         total = st["planned_steps"] or 10 ** 9
         if st["step"] >= total:
             break
+        if args.stop_at and st["step"] >= args.stop_at:
+            log(f"stopped at step {st['step']} (--stop-at) of {st['planned_steps']} planned")
+            break
         if st["perm"] is None or st["perm_pos"] + args.batch > n:
             if st["perm"] is not None:
                 st["epoch"] += 1
@@ -313,8 +319,13 @@ def main():
             aupr = mean_auprc(vlabels.numpy(), pv["out"])
             auc_seq = mean_auroc(vlabels.numpy(), pv["seq"])
             auc_head = mean_auroc(vlabels.numpy(), pv["head_pre"])
-            auc_motif = (mean_auroc(vmotifs.numpy(), pv["meta"][:, :vmotifs.shape[1]])
-                         if vmotifs is not None else float("nan"))
+            auc_motif = float("nan")
+            if vmotifs is not None:
+                vm = vmotifs.numpy()
+                binary = [j for j in range(vm.shape[1]) if np.isin(vm[:, j], (0.0, 1.0)).all()]
+                # soft targets (chrx_aux.py) have no AUROC: only their 0/1 columns count
+                if binary:
+                    auc_motif = mean_auroc(vm[:, binary], pv["meta"][:, binary])
             st["history"].append({"step": st["step"], "wall_s": round(st["wall_s"], 1),
                                   "loss_ema": round(loss_ema, 5), "valid_mean_auroc": round(auc, 4),
                                   "valid_mean_auprc": round(aupr, 4),
@@ -334,6 +345,9 @@ def main():
         return
     st["epoch_fraction"] = st["epoch"] + st["perm_pos"] / n
     save_state()
+    if loss_ema is None:  # stopped (--stop-at) before any step of this run: keep the last loss
+        loss_ema = torch.load(os.path.join(args.run, "checkpoint.pth"), map_location="cpu",
+                              weights_only=False)["loss"]
     save_checkpoint(loss_ema)
     with open(os.path.join(args.run, "train_summary.json"), "w") as f:
         json.dump({"preset": args.preset, "config": cfg, "params": n_params,
