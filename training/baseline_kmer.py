@@ -24,12 +24,12 @@ for _i, _b in enumerate(b"ACGT"):
     _CODE[_b + 32] = _i
 
 
-def canonical_index():
-    """Map of the 4^K k-mer codes to canonical feature indices (2,080 for K = 6)."""
+def canonical_index(k=K):
+    """Map of the 4^k k-mer codes to canonical feature indices (2,080 for k = 6, 136 for k = 4)."""
     comp = {0: 3, 1: 2, 2: 1, 3: 0}
-    idx = np.zeros(4 ** K, dtype=np.int64)
+    idx = np.zeros(4 ** k, dtype=np.int64)
     seen = {}
-    for code, kmer in enumerate(itertools.product(range(4), repeat=K)):
+    for code, kmer in enumerate(itertools.product(range(4), repeat=k)):
         rc = tuple(comp[b] for b in reversed(kmer))
         key = min(kmer, rc)
         if key not in seen:

@@ -18,28 +18,16 @@ Copies <data>/{train,valid,test}.npz, labels.txt, meta.json and test.fa to <out>
   uniform composition), clipped to [0, 1] (0.5 at the average).
 """
 import argparse
-import itertools
 import os
 import shutil
 
 import numpy as np
 
-_CODE = np.full(256, 255, dtype=np.uint8)
-for _i, _b in enumerate(b"ACGT"):
-    _CODE[_b] = _i
-    _CODE[_b + 32] = _i
+from baseline_kmer import _CODE, canonical_index  # one base code and k-mer map for both
 
 
 def canon4():
-    comp = {0: 3, 1: 2, 2: 1, 3: 0}
-    idx = np.zeros(256, dtype=np.int64)
-    seen = {}
-    for code, k in enumerate(itertools.product(range(4), repeat=4)):
-        rc = tuple(comp[b] for b in reversed(k))
-        key = min(k, rc)
-        seen.setdefault(key, len(seen))
-        idx[code] = seen[key]
-    return idx, len(seen)
+    return canonical_index(4)
 
 
 def features(seqs):
