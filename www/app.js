@@ -31,6 +31,7 @@ function setBusy(busy) {
   $('score-button').disabled = !ready;
   $('demo-button').disabled = !ready;
   $('quick-demo-button').disabled = !ready;
+  $('chrx-demo-button').disabled = !ready;
   $('predict-button').disabled = !ready;
   $('cancel-button').disabled = !busy;
   $('model-select').disabled = busy;
@@ -360,13 +361,13 @@ async function download(format) {
   }
 }
 
-async function demoFiles({ quick = false } = {}) {
+async function demoFiles({ quick = false, dir = 'demo' } = {}) {
   const get = async (name) => {
-    const res = await fetch(new URL(`demo/${name}`, document.baseURI));
+    const res = await fetch(new URL(`${dir}/${name}`, document.baseURI));
     if (!res.ok) throw new Error(`demo file ${name} is missing (${res.status})`);
     return new File([await res.blob()], name);
   };
-  const index = await demoIndex();
+  const index = dir === 'demo' ? await demoIndex() : await (await fetch(new URL(`${dir}/index.json`, document.baseURI))).json();
   const files = {};
   const chosen = quick ? { ...index.files, ...index.quick, variants: undefined } : index.files;
   for (const [k, name] of Object.entries(chosen)) {
@@ -481,6 +482,19 @@ function wire() {
   };
   $('quick-demo-button').onclick = async () => {
     try { await score(await demoFiles({ quick: true }), { demo: 'quick' }); } catch (e) { message(e.message); }
+  };
+  // The real-chromatin demo runs with the model it was made for (demo-chrx/index.json names it).
+  $('chrx-demo-button').onclick = async () => {
+    try {
+      const index = await (await fetch(new URL('demo-chrx/index.json', document.baseURI))).json();
+      const k = state.models.findIndex((m) => m.id === index.model);
+      if (k < 0) throw new Error(`the real-chromatin demo needs the model ${index.model}, which this site does not list`);
+      if (state.br?.manifest.name !== state.models[k].name) {
+        $('model-select').selectedIndex = k;
+        await loadModel(state.models[k]);
+      }
+      await score(await demoFiles({ dir: 'demo-chrx' }), { demo: 'chrx' });
+    } catch (e) { message(e.message); }
   };
   $('download-analysis').onclick = () => {
     save(new Blob([$('analysis-json').textContent], { type: 'application/json' }), `brain-resnet-analysis-${$('analysis-profile').value}.json`);
