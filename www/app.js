@@ -1,6 +1,6 @@
 // The page: wires the controls to the API in brain-resnet.js. No data leaves the page.
 import { listModels, BrainResNet, sortGenomeFiles, loadCore, scoreNames, scoreValues } from './brain-resnet.js';
-import { sortIndices, KEEP_IN_MEMORY } from './results.js';
+import { sortIndices, maxAbsDiff, KEEP_IN_MEMORY } from './results.js';
 import { drawAnalyses, drawTrack, bedGraph, save } from './figures.js';
 import { fmtGB } from './genome-store.js';
 import './kept-genomes.js';
@@ -603,12 +603,6 @@ function showTrack() {
   const diff = scoreValues('diff', [ref[o]], [alt[o]])[0];
   $('track-summary').textContent = `${state.br.labels[o]}: REF window ${ref[o].toPrecision(4)}, ALT window ${alt[o].toPrecision(4)}, diff ${diff.toPrecision(4)}`;
   state.trackMaxima = drawTrack($('track-figures'), state.saturation, o, state.br.labels, state.trackVariant, { model: state.run?.manifest ?? state.br.manifest });
-}
-
-function maxAbsDiff([ref, alt]) {
-  let m = 0;
-  for (let i = 0; i < ref.length; i++) m = Math.max(m, Math.abs(alt[i] - ref[i]));
-  return m;
 }
 
 /** The Top N field: a whole number from 1 to the scored alleles, or empty (10 %); says what is wrong. */

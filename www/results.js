@@ -166,7 +166,8 @@ export class ResultStore {
   }
 }
 
-function maxAbsDiff([ref, alt]) {
+/** The largest |ALT - REF| over the profiles of an allele's probabilities [ref, alt]. */
+export function maxAbsDiff([ref, alt]) {
   let m = 0;
   for (let i = 0; i < ref.length; i++) m = Math.max(m, Math.abs(alt[i] - ref[i]));
   return m;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import zlib from 'node:zlib';
-import { startServer, launch, openPage, chooseModel, parseScoreTsv, siteHeaders, root, dist, fixtures, outDir } from './harness.mjs';
+import { startServer, launch, openPage, chooseModel, parseScoreTsv, siteHeaders, assertSameScores, cliScores, root, dist, fixtures, outDir } from './harness.mjs';
 
 let srv, browser, session;
 const cli = path.join(root, 'target/release/brain-resnet');
@@ -26,34 +26,12 @@ after(async () => {
   srv?.server.close();
 });
 
-function cliScores(vcf, genome, model = f32Model) {
-  return execFileSync(cli, ['score', '--model', model, '--genome', genome, '--vcf', vcf], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
-}
-
 
 async function downloadText(page, button) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
   return fs.readFileSync(await download.path(), 'utf8');
 }
 
-function assertSameScores(pageTsv, cliTsv) {
-  const a = parseScoreTsv(pageTsv);
-  const b = parseScoreTsv(cliTsv);
-  assert.deepEqual(a.header, b.header);
-  assert.equal(a.rows.size, b.rows.size);
-  let worst = 0;
-  for (const [key, row] of b.rows) {
-    const other = a.rows.get(key);
-    assert.ok(other, `page lacks row ${key}`);
-    assert.equal(other.status, row.status, key);
-    row.values.forEach((v, i) => {
-      if (v === null) assert.equal(other.values[i], null, key);
-      else worst = Math.max(worst, Math.abs(v - other.values[i]));
-    });
-  }
-  assert.ok(worst <= 1e-5, `max difference ${worst}`);
-  return worst;
-}
 
 async function runAndWait(page, trigger) {
   await page.evaluate(() => { document.getElementById('results-section').dataset.ready = ''; document.getElementById('messages').replaceChildren(); });

@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import http from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { launch, root, dist, fixtures, outDir } from './harness.mjs';
+import { startServer, launch, root, dist, fixtures, outDir } from './harness.mjs';
 
 let browser, server, site, origin;
-const requests = [];
+let requests;
 const cli = path.join(root, 'target/release/brain-resnet');
 
 before(async () => {
@@ -22,17 +21,9 @@ before(async () => {
   fs.renameSync(path.join(site, 'package'), path.join(site, 'brain-resnet-web'));
   for (const f of ['index.html', 'embed.js']) fs.copyFileSync(path.join(root, 'examples/embed', f), path.join(site, f));
   fs.cpSync(path.join(dist, 'models/fixture-mini-random-f32'), path.join(site, 'model'), { recursive: true });
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
-  server = http.createServer((req, res) => {
-    requests.push({ method: req.method, url: req.url });
-    let file = path.join(site, decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-    if (!file.startsWith(site) || !fs.existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
-    res.end(fs.readFileSync(file));
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${server.address().port}`;
+  // Served as a static host serves the page (its headers: the same Content-Security-Policy).
+  const srv = await startServer({ root: site });
+  ({ server, origin, requests } = srv);
   browser = await launch();
 });
 

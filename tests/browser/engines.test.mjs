@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { startServer, launchFirefox, launchWebKit, parseScoreTsv, root, dist, fixtures, outDir } from './harness.mjs';
+import { startServer, launchFirefox, launchWebKit, parseScoreTsv, assertSameScores, cliScores, root, dist, fixtures, outDir } from './harness.mjs';
 
 const cli = path.join(root, 'target/release/brain-resnet');
 const demoModel = path.join(dist, 'models/demo-motif-grammar');
@@ -19,29 +19,6 @@ const f32Model = path.join(dist, 'models/fixture-mini-random-f32');
 const demo = path.join(root, 'www/demo');
 const genomeFiles = ['genome.fa.gz', 'genome.fa.gz.fai', 'genome.fa.gz.gzi'].map((f) => path.join(fixtures, 'genome', f));
 
-function cliScores(vcf, genome, model = f32Model) {
-  return execFileSync(cli, ['score', '--model', model, '--genome', genome, '--vcf', vcf], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
-}
-
-/** As app.test.mjs: the same header, rows and statuses, every value within 1e-5. */
-function assertSameScores(pageTsv, cliTsv) {
-  const a = parseScoreTsv(pageTsv);
-  const b = parseScoreTsv(cliTsv);
-  assert.deepEqual(a.header, b.header);
-  assert.equal(a.rows.size, b.rows.size);
-  let worst = 0;
-  for (const [key, row] of b.rows) {
-    const other = a.rows.get(key);
-    assert.ok(other, `page lacks row ${key}`);
-    assert.equal(other.status, row.status, key);
-    row.values.forEach((v, i) => {
-      if (v === null) assert.equal(other.values[i], null, key);
-      else worst = Math.max(worst, Math.abs(v - other.values[i]));
-    });
-  }
-  assert.ok(worst <= 1e-5, `max difference ${worst}`);
-  return worst;
-}
 
 /** Every file of dist/ as a URL path. */
 function distAssets() {

@@ -4,6 +4,8 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -37,8 +39,8 @@ export function siteHeaders() {
  * (e.g. '/lab/tools/brain-resnet/'), dist/ is served under that path only, as on a host where
  * the site lives in a sub-directory: `origin` then ends with it (no slash), anything else is 404.
  */
-export async function startServer({ prefix = '/' } = {}) {
-  if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/ is not built: run bash scripts/build-web.sh');
+export async function startServer({ prefix = '/', root: site = dist } = {}) {
+  if (!fs.existsSync(path.join(site, 'index.html'))) throw new Error('dist/ is not built: run bash scripts/build-web.sh');
   const requests = [];
   const responses = [];
   const extra = siteHeaders();
@@ -50,8 +52,8 @@ export async function startServer({ prefix = '/' } = {}) {
       const pathname = decodeURIComponent(new URL(req.url, 'http://x').pathname);
       if (!pathname.startsWith(prefix)) { res.writeHead(404).end('not found'); return; }
       const rel = `/${pathname.slice(prefix.length)}`;
-      let file = path.join(dist, rel);
-      if (!file.startsWith(dist)) { res.writeHead(403).end(); return; }
+      let file = path.join(site, rel);
+      if (!file.startsWith(site)) { res.writeHead(403).end(); return; }
       if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
       if (!fs.existsSync(file)) { res.writeHead(404).end('not found'); return; }
       const data = fs.readFileSync(file);
@@ -106,6 +108,32 @@ export async function chooseModel(page, id) {
   if (await page.$eval('#model-select', (s) => s.selectedIndex) === i) return;
   await page.selectOption('#model-select', { index: i });
   await page.waitForSelector('#model-status[data-ready="true"]', { timeout: 60_000 });
+}
+
+/** `brain-resnet score`'s TSV for a VCF against a genome (default: the f32 fixture model of dist/). */
+export function cliScores(vcf, genome, model = path.join(dist, 'models/fixture-mini-random-f32'), extra = []) {
+  return execFileSync(path.join(root, 'target/release/brain-resnet'), ['score', '--model', model, '--genome', genome, '--vcf', vcf, ...extra],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 });
+}
+
+/** The page's TSV against the CLI's: the same header, rows and statuses, every value within 1e-5; returns the largest difference. */
+export function assertSameScores(pageTsv, cliTsv) {
+  const a = parseScoreTsv(pageTsv);
+  const b = parseScoreTsv(cliTsv);
+  assert.deepEqual(a.header, b.header);
+  assert.equal(a.rows.size, b.rows.size);
+  let worst = 0;
+  for (const [key, row] of b.rows) {
+    const other = a.rows.get(key);
+    assert.ok(other, `page lacks row ${key}`);
+    assert.equal(other.status, row.status, key);
+    row.values.forEach((v, i) => {
+      if (v === null) assert.equal(other.values[i], null, key);
+      else worst = Math.max(worst, Math.abs(v - other.values[i]));
+    });
+  }
+  assert.ok(worst <= 1e-5, `max difference ${worst}`);
+  return worst;
 }
 
 /** Parses a score TSV into {header, rows: Map(id|alt -> {status, values})}. */

@@ -6,30 +6,19 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import http from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { launch, chooseModel, siteHeaders, root, dist, fixtures, outDir } from './harness.mjs';
+import { startServer, launch, chooseModel, root, dist, fixtures, outDir } from './harness.mjs';
 
 let browser, server, site, origin;
-const requests = [];
+let requests;
 
 before(async () => {
   fs.mkdirSync(outDir, { recursive: true });
   // A copy of the built site, so that the update test can change it.
   site = fs.mkdtempSync(path.join(os.tmpdir(), 'br-offline-'));
   fs.cpSync(dist, site, { recursive: true });
-  const headers = siteHeaders();
-  const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
-  server = http.createServer((req, res) => {
-    requests.push(req.url);
-    let file = path.join(site, decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-    if (!file.startsWith(site) || !fs.existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { ...headers, 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
-    res.end(fs.readFileSync(file));
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${server.address().port}`;
+  const srv = await startServer({ root: site });
+  ({ server, origin, requests } = srv);
   browser = await launch();
 });
 
