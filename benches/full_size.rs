@@ -3,6 +3,9 @@
 //!     cargo bench --bench full_size                     # 1 and 2 threads
 //!     cargo bench --bench full_size -- --threads 2 --batch 16 --seconds 20
 //!     cargo bench --bench full_size -- --gpu              # the WGSL path alone
+//!     cargo bench --bench full_size -- --threads 2 --arithmetic int16
+//!         # one configuration: int8 weights, int16 activations (the default of
+//!         # int8 models); a plain run measures f32 and int16 side by side
 //!     TORCH_PYTHON=/work/venv-torch/bin/python cargo bench --bench full_size
 //!         # also runs benches/pytorch_reference.py with the same threads and
 //!         # batch, and prints ours / PyTorch from the same run
@@ -13,7 +16,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use brain_resnet::model::{Config, Network};
+use brain_resnet::model::{Arithmetic, Config, Network};
 use brain_resnet::weights::fold::random_weights;
 
 struct Args {
@@ -21,6 +24,7 @@ struct Args {
     threads: Option<usize>,
     batch: usize,
     seconds: f64,
+    arithmetic: Arithmetic,
 }
 
 fn parse_args() -> Args {
@@ -29,6 +33,7 @@ fn parse_args() -> Args {
         threads: None,
         batch: 8,
         seconds: 10.0,
+        arithmetic: Arithmetic::F32,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -39,6 +44,12 @@ fn parse_args() -> Args {
             "--batch" => args.batch = value().map_or(8, |v| v as usize),
             "--seconds" => args.seconds = value().unwrap_or(10.0),
             "--gpu" => args.gpu = true,
+            "--arithmetic" => {
+                args.arithmetic = match argv.get(i + 1).map(String::as_str) {
+                    Some("int16") => Arithmetic::Int16,
+                    _ => Arithmetic::F32,
+                }
+            }
             _ => {} // `cargo bench` passes --bench
         }
         i += 1;
@@ -84,19 +95,32 @@ fn run_gpu(batch: usize, seconds: f64) {
 }
 
 /// Runs one configuration in this process; prints one JSON line.
-fn run(threads: usize, batch: usize, seconds: f64) {
+fn run(threads: usize, batch: usize, seconds: f64, arithmetic: Arithmetic) {
     let cfg = Config::published();
     let t0 = Instant::now();
-    let weights = random_weights(&cfg, 7);
-    let net = Network::new(&cfg, &weights).expect("network");
-    drop(weights);
+    let mut weights = random_weights(&cfg, 7);
+    if arithmetic == Arithmetic::Int16 {
+        // As a model stored as int8 loads: int8 codes times per-channel scales
+        // (max / 127 here: speed does not depend on the values).
+        for l in &mut weights.layers {
+            let per = l.weight.data.len() / l.weight.shape[0];
+            for row in l.weight.data.chunks_mut(per) {
+                let s = row.iter().fold(0f32, |m, v| m.max(v.abs())) / 127.0;
+                if s > 0.0 {
+                    row.iter_mut().for_each(|v| *v = (*v / s).round() * s);
+                }
+            }
+        }
+    }
+    let net = Network::from_weights_with(&cfg, weights, arithmetic).expect("network");
     let build_s = t0.elapsed().as_secs_f64();
     let windows = brain_resnet_bench_windows(&cfg, batch);
     let (done, secs) = timed(batch, seconds, || net.predict(&windows).expect("predict"));
     let wps = done as f64 / secs;
     let gmac = cfg.macs_per_window() as f64 / 1e9;
     println!(
-        "{{\"engine\":\"brain-resnet (candle, native)\",\"threads\":{threads},\"batch\":{batch},\"windows\":{done},\"seconds\":{secs:.2},\"windows_per_s\":{wps:.2},\"gmac_per_s\":{:.1},\"gmac_per_window\":{gmac:.4},\"build_s\":{build_s:.2},\"peak_rss_mib\":{:.0}}}",
+        "{{\"engine\":\"brain-resnet ({}, native)\",\"threads\":{threads},\"batch\":{batch},\"windows\":{done},\"seconds\":{secs:.2},\"windows_per_s\":{wps:.2},\"gmac_per_s\":{:.1},\"gmac_per_window\":{gmac:.4},\"build_s\":{build_s:.2},\"peak_rss_mib\":{:.0}}}",
+        net.arithmetic().describe(),
         wps * gmac,
         peak_rss_mib().unwrap_or(f64::NAN)
     );
@@ -139,7 +163,7 @@ fn main() {
     if let Some(threads) = args.threads {
         // candle's CPU kernels size their pools from RAYON_NUM_THREADS.
         std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-        run(threads, args.batch, args.seconds);
+        run(threads, args.batch, args.seconds, args.arithmetic);
         return;
     }
     let exe = std::env::current_exe().expect("own path");

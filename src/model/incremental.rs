@@ -17,7 +17,8 @@
 
 use candle_core::{DType, Tensor};
 
-use super::network::{conv_relu, Conv, Exec, Network, Plain};
+use super::network::{conv_with, Conv, ConvWeights, Exec, Network, Plain};
+use super::qconv::{window_scales, ActScale};
 use crate::architecture::ValueId;
 use crate::error::{Error, Result};
 
@@ -43,6 +44,10 @@ impl FeatureMap {
 /// activations the patches are read against).
 struct Recorder {
     maps: Vec<Option<FeatureMap>>,
+    /// Per value read by an integer convolution, the activation scale of
+    /// each reference window: a patch is quantized with its reference's
+    /// scale, so that it matches the recorded map around it.
+    scales: Vec<Option<Vec<ActScale>>>,
 }
 
 impl Exec for Recorder {
@@ -54,6 +59,12 @@ impl Exec for Recorder {
         c: &Conv,
         relu: bool,
     ) -> candle_core::Result<Tensor> {
+        if let ConvWeights::Int(_) = c.weights {
+            let n = x.dims3()?.0;
+            let data = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+            let s = self.scales[id].get_or_insert_with(|| window_scales(&data, n));
+            return conv_with(x, c, c.padding, relu, Some(s));
+        }
         Plain.conv(x, id, c, relu)
     }
     fn pool(&mut self, x: &Tensor, id: ValueId, k: usize) -> candle_core::Result<Tensor> {
@@ -85,6 +96,8 @@ struct Patch {
 struct Patcher<'r> {
     /// The references' feature maps, by value.
     refs: &'r [Option<FeatureMap>],
+    /// The references' activation scales, by value (integer convolutions).
+    scales: &'r [Option<Vec<ActScale>>],
     /// Reference (window index into the recorded maps) of each patched window.
     reference_of: &'r [usize],
     device: candle_core::Device,
@@ -134,7 +147,7 @@ impl Exec for Patcher<'_> {
 
     fn conv(&mut self, x: &Patch, id: ValueId, c: &Conv, relu: bool) -> candle_core::Result<Patch> {
         let m = self.reference(id)?;
-        let (out_ch, _, k) = c.weight.dims3()?;
+        let (out_ch, k) = (c.out_channels()?, c.kernel()?);
         let p = c.padding;
         let len_out = x.len + 2 * p + 1 - k;
         let width = (x.width + k - 1).min(len_out);
@@ -147,12 +160,23 @@ impl Exec for Patcher<'_> {
         let b = x.start.len();
         let input = self.gather(x, m, &from, width + k - 1);
         let input = self.tensor(input, b, x.c, width + k - 1)?;
-        let unpadded = Conv {
-            weight: c.weight.clone(),
-            bias: c.bias.clone(),
-            padding: 0,
+        let scales: Option<Vec<ActScale>> = match (&c.weights, self.scales[id].as_ref()) {
+            (ConvWeights::Int(_), Some(s)) => Some(
+                self.reference_of
+                    .iter()
+                    .map(|&r| s.get(r).copied())
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| candle_core::Error::Msg(format!("no scale for value {id}")))?,
+            ),
+            (ConvWeights::Int(_), None) => {
+                return Err(candle_core::Error::Msg(format!(
+                    "no recorded scales for value {id}"
+                )))
+            }
+            (ConvWeights::F32 { .. }, _) => None,
         };
-        let y = conv_relu(&input, &unpadded, relu)?;
+        // The gathered input holds the padding's zeros already.
+        let y = conv_with(&input, c, 0, relu, scales.as_deref())?;
         Ok(Patch {
             c: out_ch,
             len: len_out,
@@ -272,6 +296,7 @@ impl Network {
         let n_refs = references.len() / per;
         let mut rec = Recorder {
             maps: (0..self.graph.values.len()).map(|_| None).collect(),
+            scales: (0..self.graph.values.len()).map(|_| None).collect(),
         };
         let ref_probs = Self::to_vec(&self.run(&mut rec, x)?)?;
 
@@ -324,6 +349,7 @@ impl Network {
             };
             let mut patcher = Patcher {
                 refs: &rec.maps,
+                scales: &rec.scales,
                 reference_of: &reference_of,
                 device: self.device.clone(),
             };

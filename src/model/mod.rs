@@ -6,13 +6,15 @@
 mod backend;
 pub mod incremental;
 pub mod network;
+pub mod qconv;
+pub mod simd;
 
 use std::path::Path;
 
 pub use crate::architecture::Config;
 pub(crate) use backend::block_on;
 pub use backend::BackendChoice;
-pub use network::Network;
+pub use network::{Arithmetic, Network};
 
 use crate::error::Result;
 use crate::weights::format::{self, Manifest};
@@ -92,11 +94,12 @@ impl Model {
     }
 
     fn cpu(manifest: Manifest, weights: crate::weights::Weights) -> Result<Model> {
-        let network = Network::from_weights(&manifest.architecture, weights)?;
+        let arithmetic = Arithmetic::default_for(manifest.weights.dtype);
+        let network = Network::from_weights_with(&manifest.architecture, weights, arithmetic)?;
         Ok(Model {
             manifest,
             network,
-            backend: Backend::cpu(CPU_NAME.to_string()),
+            backend: Backend::cpu(format!("{CPU_NAME}, {}", arithmetic.describe())),
         })
     }
 

@@ -8,33 +8,106 @@
 
 use candle_core::{DType, Device, Module, Tensor, D};
 
+use super::qconv::{window_scales, ActScale, QConv};
 use crate::architecture::{Activation, Config, Graph, LayerKind, Op, ValueId};
 use crate::error::{Error, Result};
 use crate::weights::Weights;
 
 /// A convolution with its folded bias: stride 1, zero padding.
 pub(super) struct Conv {
-    pub(super) weight: Tensor, // [out, in, k]
-    pub(super) bias: Tensor,   // [1, out, 1]
+    pub(super) weights: ConvWeights,
     pub(super) padding: usize,
 }
 
-impl Module for Conv {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        x.conv1d(&self.weight, self.padding, 1, 1, 1)?
-            .broadcast_add(&self.bias)
+/// A convolution's parameters in the network's arithmetic.
+pub(super) enum ConvWeights {
+    /// f32 through candle.
+    F32 {
+        weight: Tensor, // [out, in, k]
+        bias: Tensor,   // [1, out, 1]
+    },
+    /// Packed integer weights (int16 activations).
+    Int(QConv),
+}
+
+impl Conv {
+    pub(super) fn out_channels(&self) -> candle_core::Result<usize> {
+        Ok(match &self.weights {
+            ConvWeights::F32 { weight, .. } => weight.dims3()?.0,
+            ConvWeights::Int(q) => q.out_ch,
+        })
+    }
+
+    pub(super) fn kernel(&self) -> candle_core::Result<usize> {
+        Ok(match &self.weights {
+            ConvWeights::F32 { weight, .. } => weight.dims3()?.2,
+            ConvWeights::Int(q) => q.kernel,
+        })
     }
 }
 
-/// A linear layer, its weight kept transposed (`[in, out]`, contiguous) for the matmul.
-struct Linear {
-    weight_t: Tensor,
-    bias: Tensor, // [out]
+/// The arithmetic of the CPU network's convolutions (linear layers stay f32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arithmetic {
+    /// f32 throughout (candle): what the weights say, to float rounding.
+    F32,
+    /// Activations rounded to int16 (14-bit codes, a scale per window and
+    /// map) times integer weights, summed exactly ([`super::qconv`]). The
+    /// default for int8 models, whose weights are integer codes anyway.
+    Int16,
+}
+
+impl Arithmetic {
+    /// The default for weights stored as `dtype`; `BRAIN_RESNET_ARITHMETIC`
+    /// (`f32` or `int16`) overrides it natively.
+    pub fn default_for(dtype: crate::weights::quant::DType) -> Arithmetic {
+        #[cfg(not(target_arch = "wasm32"))]
+        match std::env::var("BRAIN_RESNET_ARITHMETIC").as_deref() {
+            Ok("f32") => return Arithmetic::F32,
+            Ok("int16") => return Arithmetic::Int16,
+            _ => {}
+        }
+        match dtype {
+            crate::weights::quant::DType::Int8 => Arithmetic::Int16,
+            _ => Arithmetic::F32,
+        }
+    }
+
+    /// Words for the backend note.
+    pub fn describe(self) -> String {
+        match self {
+            Arithmetic::F32 => "f32".into(),
+            Arithmetic::Int16 => format!(
+                "int16 activations x int8 weights, {} kernel",
+                super::simd::Kernel::active().name()
+            ),
+        }
+    }
+}
+
+/// A linear layer: f32 with its weight kept transposed (`[in, out]`,
+/// contiguous) for the matmul, or packed integer weights (a convolution of
+/// kernel 1 over the batch's windows).
+enum Linear {
+    F32 { weight_t: Tensor, bias: Tensor },
+    Int(QConv),
 }
 
 impl Module for Linear {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        x.matmul(&self.weight_t)?.broadcast_add(&self.bias)
+        match self {
+            Linear::F32 { weight_t, bias } => x.matmul(weight_t)?.broadcast_add(bias),
+            Linear::Int(q) => {
+                let (n, f) = x.dims2()?;
+                let data = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+                let scales = window_scales(&data, n);
+                let y = q.forward(&data, n, 1, 0, &scales, false);
+                Tensor::from_vec(y, (n, q.out_ch), x.device()).and_then(|t| {
+                    debug_assert_eq!(f, q.in_ch);
+                    Ok(t)
+                })
+            }
+        }
     }
 }
 
@@ -53,11 +126,42 @@ pub(super) fn max_pool(x: &Tensor, k: usize) -> candle_core::Result<Tensor> {
 }
 
 pub(super) fn conv_relu(x: &Tensor, c: &Conv, relu: bool) -> candle_core::Result<Tensor> {
-    let y = c.forward(x)?;
-    if relu {
-        y.relu()
-    } else {
-        Ok(y)
+    conv_with(x, c, c.padding, relu, None)
+}
+
+/// `relu?(conv(x) + bias)` with `padding`; integer convolutions quantize each
+/// window of `x` with `scales` (by window) or, when `None`, its own scale.
+pub(super) fn conv_with(
+    x: &Tensor,
+    c: &Conv,
+    padding: usize,
+    relu: bool,
+    scales: Option<&[ActScale]>,
+) -> candle_core::Result<Tensor> {
+    match &c.weights {
+        ConvWeights::F32 { weight, bias } => {
+            let y = x.conv1d(weight, padding, 1, 1, 1)?.broadcast_add(bias)?;
+            if relu {
+                y.relu()
+            } else {
+                Ok(y)
+            }
+        }
+        ConvWeights::Int(q) => {
+            let (n, _, len) = x.dims3()?;
+            let data = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+            let own;
+            let scales = match scales {
+                Some(s) => s,
+                None => {
+                    own = window_scales(&data, n);
+                    &own
+                }
+            };
+            let len_out = (len + 2 * padding + 1).saturating_sub(q.kernel);
+            let y = q.forward(&data, n, len, padding, scales, relu);
+            Tensor::from_vec(y, (n, q.out_ch, len_out), x.device())
+        }
     }
 }
 
@@ -126,6 +230,7 @@ pub struct Network {
     /// Per operation, the values to drop after it (their last reader).
     last_uses: Vec<Vec<ValueId>>,
     pub(super) device: Device,
+    arithmetic: Arithmetic,
 }
 
 impl Network {
@@ -138,6 +243,15 @@ impl Network {
     /// without a copy (in the browser, wasm memory never shrinks, so every
     /// copy at load time stays as resident memory).
     pub fn from_weights(cfg: &Config, weights: Weights) -> Result<Self> {
+        Self::from_weights_with(cfg, weights, Arithmetic::F32)
+    }
+
+    /// [`Network::from_weights`] in the chosen arithmetic.
+    pub fn from_weights_with(
+        cfg: &Config,
+        weights: Weights,
+        arithmetic: Arithmetic,
+    ) -> Result<Self> {
         let device = Device::Cpu;
         let graph = cfg.graph();
         if weights.layers.len() != graph.layers.len() {
@@ -159,16 +273,44 @@ impl Network {
                 });
             }
             let n = l.bias.len();
-            let weight = Tensor::from_vec(l.weight.data, l.weight.shape.as_slice(), &device)?;
             layers.push(match spec.kind {
-                LayerKind::Conv { padding, .. } => Layer::Conv(Conv {
-                    weight,
-                    bias: Tensor::from_vec(l.bias, (1, n, 1), &device)?,
+                LayerKind::Conv {
+                    padding,
+                    in_ch,
+                    out_ch,
+                    kernel,
+                } => Layer::Conv(Conv {
+                    weights: match arithmetic {
+                        Arithmetic::F32 => ConvWeights::F32 {
+                            weight: Tensor::from_vec(
+                                l.weight.data,
+                                l.weight.shape.as_slice(),
+                                &device,
+                            )?,
+                            bias: Tensor::from_vec(l.bias, (1, n, 1), &device)?,
+                        },
+                        Arithmetic::Int16 => ConvWeights::Int(QConv::new(
+                            &l.weight.data,
+                            out_ch,
+                            in_ch,
+                            kernel,
+                            l.bias,
+                        )),
+                    },
                     padding,
                 }),
-                LayerKind::Linear { .. } => Layer::Linear(Linear {
-                    weight_t: weight.t()?.contiguous()?,
-                    bias: Tensor::from_vec(l.bias, n, &device)?,
+                LayerKind::Linear { inputs, outputs } => Layer::Linear(match arithmetic {
+                    Arithmetic::F32 => {
+                        let weight =
+                            Tensor::from_vec(l.weight.data, l.weight.shape.as_slice(), &device)?;
+                        Linear::F32 {
+                            weight_t: weight.t()?.contiguous()?,
+                            bias: Tensor::from_vec(l.bias, n, &device)?,
+                        }
+                    }
+                    Arithmetic::Int16 => {
+                        Linear::Int(QConv::new(&l.weight.data, outputs, inputs, 1, l.bias))
+                    }
                 }),
             });
         }
@@ -178,11 +320,17 @@ impl Network {
             graph,
             layers,
             device,
+            arithmetic,
         })
     }
 
     pub fn config(&self) -> &Config {
         &self.cfg
+    }
+
+    /// The arithmetic of the convolutions.
+    pub fn arithmetic(&self) -> Arithmetic {
+        self.arithmetic
     }
 
     fn conv(&self, layer: usize) -> candle_core::Result<&Conv> {

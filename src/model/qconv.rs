@@ -1,0 +1,340 @@
+//! Integer convolutions: int16 activations times int8 (or 12-bit) weights,
+//! summed exactly in i32, for the models whose weights are quantized anyway.
+//!
+//! Why: WebAssembly SIMD128 has no fused f32 multiply-add (a multiply and an
+//! add: 4 multiply-adds per two instructions) but `i32x4.dot_i16x8_s` does 8
+//! per instruction; natively AVX-512 VNNI's `vpdpwssd` does 32 per instruction
+//! against 16 for an f32 FMA. Weights that are int8 codes lose nothing; the
+//! activations are rounded to 14 bits (±8191 times a per-window scale), a
+//! relative step of 1/16,382 of the map's largest value.
+//!
+//! Layout: a convolution is a GEMM over K = kernel × in_channels, ordered
+//! (tap, channel). With the input channels-last (`[position][channel]`, zero
+//! rows as padding), the K values of output position `j` are the contiguous
+//! slice starting at `j * in_channels`: no im2col copy. Weights are packed in
+//! groups of 16 output channels, for each pair of K values
+//! `[w(c, 2p), w(c, 2p + 1)]` for the 16 channels (64 bytes), which is the
+//! operand of the pairwise dot product of every instruction set used here.
+//!
+//! Exactness: within a chunk of `flush` pairs no i32 sum can overflow (the
+//! bound is set from the weights' and the activations' largest codes), and
+//! the chunks' sums are added to f32 in order. Integer sums do not depend on
+//! the order of their terms, so every kernel (scalar, SIMD128, AVX2, AVX-512)
+//! gives bit-identical results: the page and the CLI agree exactly.
+
+use super::simd;
+
+/// Largest activation code: activations are `round(x / scale)` in ±ACT_MAX.
+pub const ACT_MAX: i32 = 8191;
+/// Largest weight code of a layer that is not int8 already (f16, f32 layers).
+const WEIGHT_MAX_FINE: i32 = 2047;
+/// Output channels per packed group.
+pub(super) const GROUP: usize = 16;
+
+/// Per window, the activation scale and its inverse (`x ≈ q * scale`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ActScale {
+    pub scale: f32,
+    pub inv: f32,
+}
+
+impl ActScale {
+    /// The scale that maps `max_abs` to [`ACT_MAX`] (1 for an all-zero map).
+    pub fn for_max(max_abs: f32) -> ActScale {
+        if max_abs > 0.0 && max_abs.is_finite() {
+            ActScale {
+                scale: max_abs / ACT_MAX as f32,
+                inv: ACT_MAX as f32 / max_abs,
+            }
+        } else {
+            ActScale {
+                scale: 1.0,
+                inv: 1.0,
+            }
+        }
+    }
+
+    fn code(self, x: f32) -> i16 {
+        (x * self.inv)
+            .round()
+            .clamp(-ACT_MAX as f32, ACT_MAX as f32) as i16
+    }
+}
+
+/// A convolution (stride 1, zero padding) with packed integer weights.
+pub struct QConv {
+    pub out_ch: usize,
+    pub in_ch: usize,
+    pub kernel: usize,
+    groups: usize,
+    pairs: usize,
+    /// Pairs per chunk summed in i32 before the f32 accumulation.
+    flush: usize,
+    /// `[groups][pairs][GROUP][2]`.
+    w: Vec<i16>,
+    w_scale: Vec<f32>,
+    bias: Vec<f32>,
+    /// Whether every channel's weights were int8 codes (exact), per channel.
+    pub int8_exact: bool,
+}
+
+impl QConv {
+    /// Packs `weight` (`[out, in, kernel]`, PyTorch layout). A channel whose
+    /// weights are int8 codes times a scale (a model stored as int8) keeps
+    /// those codes exactly; other channels are rounded to 12-bit codes.
+    pub fn new(weight: &[f32], out_ch: usize, in_ch: usize, kernel: usize, bias: Vec<f32>) -> Self {
+        let k_len = in_ch * kernel;
+        let pairs = k_len.div_ceil(2);
+        let groups = out_ch.div_ceil(GROUP);
+        let mut w = vec![0i16; groups * pairs * GROUP * 2];
+        let mut w_scale = vec![1f32; out_ch];
+        let mut wmax_all = 0;
+        let mut int8_exact = true;
+        for c in 0..out_ch {
+            let row = &weight[c * k_len..(c + 1) * k_len];
+            let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+            if max == 0.0 || !max.is_finite() {
+                continue;
+            }
+            let s8 = max / 127.0;
+            let exact = row
+                .iter()
+                .all(|v| ((v / s8) - (v / s8).round()).abs() < 1e-3);
+            let wmax = if exact { 127 } else { WEIGHT_MAX_FINE };
+            int8_exact &= exact;
+            wmax_all = wmax_all.max(wmax);
+            let s = max / wmax as f32;
+            w_scale[c] = s;
+            let (g, lane) = (c / GROUP, c % GROUP);
+            for ci in 0..in_ch {
+                for t in 0..kernel {
+                    let k = t * in_ch + ci;
+                    let q = (row[ci * kernel + t] / s)
+                        .round()
+                        .clamp(-(wmax as f32), wmax as f32) as i16;
+                    w[((g * pairs + k / 2) * GROUP + lane) * 2 + k % 2] = q;
+                }
+            }
+        }
+        // Two products per lane and pair: keep every chunk's sum within i32.
+        let per_pair = 2 * i64::from(wmax_all.max(1)) * i64::from(ACT_MAX);
+        let flush = ((i64::from(i32::MAX) / per_pair) as usize).clamp(1, pairs.max(1));
+        QConv {
+            out_ch,
+            in_ch,
+            kernel,
+            groups,
+            pairs,
+            flush,
+            w,
+            w_scale,
+            bias,
+            int8_exact,
+        }
+    }
+
+    /// Bytes held by the packed weights, scales and biases.
+    pub fn bytes(&self) -> usize {
+        2 * self.w.len() + 4 * (self.w_scale.len() + self.bias.len())
+    }
+
+    /// `relu?(conv(x) + bias)` for `n` windows of `x` (`[n, in_ch, len]`,
+    /// channel-major, f32), each quantized with its own scale, with `padding`
+    /// zeros on both sides. Returns `[n, out_ch, len_out]`, channel-major.
+    pub fn forward(
+        &self,
+        x: &[f32],
+        n: usize,
+        len: usize,
+        padding: usize,
+        scales: &[ActScale],
+        relu: bool,
+    ) -> Vec<f32> {
+        let rows = len + 2 * padding;
+        let len_out = (rows + 1).saturating_sub(self.kernel);
+        // One extra zero pair at the end: an odd K reads one value past the last row.
+        let stride = rows * self.in_ch + 2;
+        let mut q = vec![0i16; n * stride];
+        for (i, (win, s)) in x.chunks_exact(self.in_ch * len).zip(scales).enumerate() {
+            let dst = &mut q[i * stride..(i + 1) * stride];
+            for (ci, chan) in win.chunks_exact(len).enumerate() {
+                for (t, &v) in chan.iter().enumerate() {
+                    dst[(t + padding) * self.in_ch + ci] = s.code(v);
+                }
+            }
+        }
+        let width = self.groups * GROUP;
+        // Output positions of all windows in order; position g reads its K
+        // values from `bases[g]`. Tasks of TILE_POSITIONS positions may span
+        // windows, so the short maps of the last stages fill register blocks.
+        let bases: Vec<usize> = (0..n)
+            .flat_map(|i| (0..len_out).map(move |j| i * stride + j * self.in_ch))
+            .collect();
+        let mut acc = vec![0f32; bases.len() * width];
+        let run = |bases: &[usize], out: &mut [f32]| {
+            simd::gemm(&self.w, self.groups, self.pairs, self.flush, &q, bases, out);
+        };
+        for_each_tile(&mut acc, width, &bases, run);
+        let mut y = vec![0f32; n * self.out_ch * len_out];
+        for (i, s) in scales.iter().enumerate().take(n) {
+            let src = &acc[i * len_out * width..(i + 1) * len_out * width];
+            let dst = &mut y[i * self.out_ch * len_out..(i + 1) * self.out_ch * len_out];
+            for c in 0..self.out_ch {
+                let m = self.w_scale[c] * s.scale;
+                let b = self.bias[c];
+                for (j, d) in dst[c * len_out..(c + 1) * len_out].iter_mut().enumerate() {
+                    let v = src[j * width + c] * m + b;
+                    *d = if relu { v.max(0.0) } else { v };
+                }
+            }
+        }
+        y
+    }
+}
+
+/// Per window of `x` (`[n, c * len]`), the scale mapping its largest
+/// absolute value to [`ACT_MAX`].
+pub fn window_scales(x: &[f32], n: usize) -> Vec<ActScale> {
+    let per = x.len() / n.max(1);
+    x.chunks(per.max(1))
+        .take(n)
+        .map(|w| ActScale::for_max(w.iter().fold(0f32, |m, v| m.max(v.abs()))))
+        .collect()
+}
+
+/// Output positions per task: a task computes every channel of its positions.
+const TILE_POSITIONS: usize = 32;
+
+/// Runs `f` on every tile of [`TILE_POSITIONS`] positions with its rows of
+/// `acc` (`[positions][width]`): on the thread pool natively, in order on wasm32.
+fn for_each_tile<F>(acc: &mut [f32], width: usize, bases: &[usize], f: F)
+where
+    F: Fn(&[usize], &mut [f32]) + Sync + Send,
+{
+    let tiles = bases.chunks(TILE_POSITIONS);
+    let outs = acc.chunks_mut(TILE_POSITIONS * width);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        let parts: Vec<_> = tiles.zip(outs).collect();
+        parts.into_par_iter().for_each(|(b, out)| f(b, out));
+    }
+    #[cfg(target_arch = "wasm32")]
+    for (b, out) in tiles.zip(outs) {
+        f(b, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The f32 convolution the integer one approximates.
+    fn reference(
+        w: &[f32],
+        b: &[f32],
+        x: &[f32],
+        cin: usize,
+        k: usize,
+        len: usize,
+        p: usize,
+    ) -> Vec<f32> {
+        let cout = b.len();
+        let len_out = len + 2 * p + 1 - k;
+        let mut y = vec![0f32; cout * len_out];
+        for c in 0..cout {
+            for j in 0..len_out {
+                let mut s = b[c];
+                for ci in 0..cin {
+                    for t in 0..k {
+                        let pos = j as isize + t as isize - p as isize;
+                        if pos >= 0 && (pos as usize) < len {
+                            s += w[(c * cin + ci) * k + t] * x[ci * len + pos as usize];
+                        }
+                    }
+                }
+                y[c * len_out + j] = s;
+            }
+        }
+        y
+    }
+
+    fn lcg(seed: &mut u64) -> f32 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+
+    #[test]
+    fn close_to_f32_and_every_kernel_identical() {
+        let mut seed = 3;
+        // Odd K (5 x 3), channels not a multiple of the group, padding.
+        for &(cout, cin, k, len, p) in &[(20, 5, 3, 37, 1), (48, 4, 7, 50, 3), (17, 33, 8, 40, 0)] {
+            let w: Vec<f32> = (0..cout * cin * k).map(|_| lcg(&mut seed) * 0.1).collect();
+            let b: Vec<f32> = (0..cout).map(|_| lcg(&mut seed)).collect();
+            let x: Vec<f32> = (0..2 * cin * len)
+                .map(|_| lcg(&mut seed).max(0.0))
+                .collect();
+            let q = QConv::new(&w, cout, cin, k, b.clone());
+            assert!(!q.int8_exact);
+            let s = window_scales(&x, 2);
+            let y = q.forward(&x, 2, len, p, &s, false);
+            let len_out = len + 2 * p + 1 - k;
+            for i in 0..2 {
+                let r = reference(
+                    &w,
+                    &b,
+                    &x[i * cin * len..(i + 1) * cin * len],
+                    cin,
+                    k,
+                    len,
+                    p,
+                );
+                let got = &y[i * cout * len_out..(i + 1) * cout * len_out];
+                let scale = r.iter().fold(0f32, |m, v| m.max(v.abs()));
+                let err = r
+                    .iter()
+                    .zip(got)
+                    .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+                assert!(
+                    err <= 2e-3 * scale.max(1.0),
+                    "{cout}x{cin}x{k}: error {err}"
+                );
+            }
+            for kernel in simd::Kernel::available() {
+                let z = simd::with_kernel(kernel, || q.forward(&x, 2, len, p, &s, false));
+                assert_eq!(z, y, "{kernel:?} differs from the dispatched kernel");
+            }
+        }
+    }
+
+    #[test]
+    fn int8_codes_are_kept_exactly() {
+        // Codes -127..=127, every row with a 127 (as a quantizer writes them).
+        let w: Vec<f32> = (0..64 * 32 * 8)
+            .map(|i| (((i * 37) % 255) as f32 - 127.0) * 0.013)
+            .collect();
+        let q = QConv::new(&w, 64, 32, 8, vec![0.0; 64]);
+        assert!(q.int8_exact);
+        // 256 K values of int8 x 8191: chunks of 1032 pairs never overflow; one chunk here.
+        assert_eq!(q.flush, q.pairs);
+    }
+
+    #[test]
+    fn the_largest_codes_do_not_overflow() {
+        // Every product at its largest: K = 3,840 (the meta branch's third convolution).
+        let (cout, cin, k, len) = (16, 480, 8, 9);
+        let w = vec![1.0f32; cout * cin * k];
+        let x = vec![1.0f32; cin * len];
+        let q = QConv::new(&w, cout, cin, k, vec![0.0; cout]);
+        let y = q.forward(&x, 1, len, 0, &window_scales(&x, 1), false);
+        let k_len = (cin * k) as f32;
+        for v in y {
+            assert!(
+                (v - k_len).abs() <= 1e-4 * k_len,
+                "{v} vs {k_len}: an i32 sum overflowed"
+            );
+        }
+    }
+}
