@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use brain_resnet::weights::quant::DType;
 
 mod cli;
-use cli::{analyze, convert, info, predict, random_model, score, track};
+use cli::{analyze, concat, convert, info, predict, random_model, score, track};
 
 #[derive(Parser)]
 #[command(
@@ -129,7 +129,8 @@ enum Command {
         /// Reverse-complement averaging of every window's prediction.
         #[arg(long, value_enum, default_value = "none")]
         rc: RcMode,
-        /// Output file (default: standard output).
+        /// Output file (default: standard output). A name ending in .gz (x.tsv.gz, x.vcf.gz) is
+        /// written bgzip-compressed with a tabix index beside it (x.vcf.gz.tbi).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Windows per inference batch.
@@ -142,17 +143,33 @@ enum Command {
         /// (by default that stops the run before the first record).
         #[arg(long)]
         allow_build_mismatch: bool,
-        /// Keep only variants inside these regions (BED: chrom, start, end), with --vcf.
+        /// Keep only variants inside these regions (BED: chrom, start, end), with --vcf. A bgzip
+        /// VCF with a tabix (.tbi) or CSI (.csi) index beside it is read through the index.
         #[arg(long, requires = "vcf")]
         regions: Option<PathBuf>,
+        /// Keep only variants inside this region, chr:start-end (1-based, inclusive; repeatable):
+        /// read through the index of a bgzip VCF (VCF.tbi or VCF.csi), which it needs.
+        #[arg(long, requires = "vcf")]
+        region: Vec<String>,
         /// Score only the alleles this sample of the VCF carries (its GT); adds
         /// `sample` and `genotype` columns.
         #[arg(long, requires = "vcf")]
         sample: Option<String>,
     },
+    /// Concatenate outputs of `score` (TSV or VCF, plain or bgzip; e.g. the shards of a run, in
+    /// order) into one bgzip file with a tabix index; the header is written once, and must be the
+    /// same in every input. With one input: compress and index a sorted VCF.
+    Concat {
+        /// Output: x.vcf.gz or x.tsv.gz (the index goes beside it, x.vcf.gz.tbi).
+        #[arg(long)]
+        out: PathBuf,
+        /// Inputs, in the order their lines are written.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
     /// The paper's analyses of one profile: enrichment, direction, constraint, selection (JSON).
     Analyze {
-        /// A TSV written by `brain-resnet score` (with abs_diff, and log_ratio for direction).
+        /// A TSV written by `brain-resnet score` (with abs_diff, and log_ratio for direction; plain or bgzip).
         #[arg(long)]
         scores: PathBuf,
         /// TSV keyed by `id` (or chrom pos ref alt) with any of label, ref_reads, alt_reads, gerp, maf, p_value, pip.
@@ -309,6 +326,7 @@ fn main() -> ExitCode {
             backend,
             allow_build_mismatch,
             regions,
+            region,
             sample,
         } => score::run(score::Args {
             backend: backend.into(),
@@ -323,8 +341,10 @@ fn main() -> ExitCode {
             batch,
             allow_build_mismatch,
             regions,
+            region,
             sample,
         }),
+        Command::Concat { out, inputs } => concat::run(&out, &inputs),
     };
     match result {
         Ok(code) => code,

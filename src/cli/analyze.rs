@@ -1,6 +1,6 @@
 //! `brain-resnet analyze`: the paper's analyses of one profile, as JSON.
 
-use std::io::BufReader;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -15,10 +15,14 @@ pub fn run(
 ) -> Result<ExitCode, Error> {
     use brain_resnet::analysis;
     use brain_resnet::io::annotations::read_annotations;
-    let open = |p: &Path| {
-        std::fs::File::open(p)
-            .map(BufReader::new)
-            .map_err(|e| Error::input(p.display(), e))
+    // Plain or bgzip (`score --out x.tsv.gz`).
+    let open = |p: &Path| -> Result<Box<dyn BufRead>, Error> {
+        let file = std::fs::File::open(p).map_err(|e| Error::input(p.display(), e))?;
+        Ok(if brain_resnet::io::indexed::is_gzip(p)? {
+            Box::new(noodles::bgzf::io::Reader::new(file))
+        } else {
+            Box::new(BufReader::new(file))
+        })
     };
     let variants =
         analysis::read_scores_tsv(open(scores)?, profile, &scores.display().to_string())?;

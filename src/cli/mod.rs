@@ -1,6 +1,7 @@
 //! The `brain-resnet` binary's subcommands, one file each, and what they share.
 
 pub mod analyze;
+pub mod concat;
 pub mod convert;
 pub mod info;
 pub mod predict;

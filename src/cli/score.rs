@@ -12,8 +12,11 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use brain_resnet::io::genome::Genome;
+use brain_resnet::io::bed::{parse_region, Regions};
+use brain_resnet::io::bgzip_out::{IndexedOutput, Layout};
+use brain_resnet::io::genome::{ContigResolver, Genome};
 use brain_resnet::io::genotypes;
+use brain_resnet::io::indexed::{find_index, is_gzip, no_index, not_bgzip, IndexedVcf};
 use brain_resnet::io::vcf::{vcf_reader, VcfItem};
 use brain_resnet::output::{GenotypeColumns, PairsWriter, TsvWriter, VcfWriter};
 use brain_resnet::scoring::{score_pairs, Event, Score, ScoreOptions, Summary, VariantScorer};
@@ -37,6 +40,7 @@ pub struct Args {
     pub batch: usize,
     pub allow_build_mismatch: bool,
     pub regions: Option<PathBuf>,
+    pub region: Vec<String>,
     pub sample: Option<String>,
 }
 
@@ -100,6 +104,80 @@ fn output(out: &Option<PathBuf>) -> Result<Box<dyn Write>, Error> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     })
+}
+
+/// The output of a VCF run: plain, or bgzip with a tabix index (`--out x.vcf.gz`).
+enum Output {
+    Plain(Box<dyn Write>),
+    Indexed(Box<IndexedOutput>),
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Output::Plain(w) => w.write(buf),
+            Output::Indexed(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Output::Plain(w) => w.flush(),
+            Output::Indexed(w) => w.flush(),
+        }
+    }
+}
+
+/// `--out`: a name ending in `.gz`/`.bgz` is bgzip + tabix, of the layout `--format` asks for.
+fn vcf_run_output(out: &Option<PathBuf>, vcf_output: bool) -> Result<Output, Error> {
+    let Some(path) = out else {
+        return output(out).map(Output::Plain);
+    };
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    if !(name.ends_with(".gz") || name.ends_with(".bgz")) {
+        return output(out).map(Output::Plain);
+    }
+    let layout = if vcf_output { Layout::Vcf } else { Layout::Tsv };
+    match Layout::of_gz_name(path) {
+        Some(named) if named != layout => Err(Error::input(
+            path.display(),
+            format!(
+                "the name says {} but --format is {}: name it x.{}.gz",
+                if named == Layout::Vcf { "VCF" } else { "TSV" },
+                if vcf_output { "vcf" } else { "tsv" },
+                if vcf_output { "vcf" } else { "tsv" }
+            ),
+        )),
+        _ => IndexedOutput::create(path, layout).map(|w| Output::Indexed(Box::new(w))),
+    }
+}
+
+/// The regions of `--regions` (a BED) and `--region` (repeatable), together.
+fn read_regions(args: &Args) -> Result<Option<Regions>, Error> {
+    let mut all: Option<Regions> = None;
+    if let Some(path) = &args.regions {
+        let file = std::fs::File::open(path).map_err(|e| Error::input(path.display(), e))?;
+        let bed = brain_resnet::io::bed::read_bed(
+            std::io::BufReader::new(file),
+            &path.display().to_string(),
+        )?;
+        eprintln!("regions: {} from {}", bed.len(), path.display());
+        all = Some(bed);
+    }
+    if !args.region.is_empty() {
+        let spans = args
+            .region
+            .iter()
+            .map(|r| parse_region(r).map_err(|e| Error::input("--region", e)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        eprintln!("regions: {} from --region", spans.len());
+        let given = Regions::from_spans(spans);
+        all = Some(match all {
+            Some(bed) => bed.union(given),
+            None => given,
+        });
+    }
+    Ok(all)
 }
 
 /// Prints a user-facing message, at most `MESSAGES_PER_STATUS` per kind.
@@ -193,7 +271,43 @@ fn score_vcf(
     let consumer = genotypes::detect(&head);
     let mut sample = args.sample.clone();
     let mut indel_codes = None;
+    let mut regions = read_regions(args)?;
+    let mut indexed_report = None;
     let items: Box<dyn Iterator<Item = brain_resnet::Result<VcfItem>>> = match consumer {
+        None if regions.is_some() => {
+            let gz = is_gzip(vcf)?;
+            match if gz { find_index(vcf)? } else { None } {
+                Some((index_path, index)) => {
+                    let mut resolver = ContigResolver::new(genome_contigs.iter().cloned());
+                    let mut same = |a: &str, b: &str| {
+                        let ra = resolver.resolve(a).map(String::from);
+                        ra.is_some() && ra.as_deref() == resolver.resolve(b)
+                    };
+                    let (reader, report) = IndexedVcf::open(
+                        vcf,
+                        &index_path,
+                        index.as_ref(),
+                        regions.take().expect("regions"),
+                        &mut same,
+                    )?;
+                    eprintln!(
+                        "{vcf_name}: read by region through {}",
+                        index_path.display()
+                    );
+                    indexed_report = Some(report);
+                    Box::new(reader)
+                }
+                None if !args.region.is_empty() => {
+                    return Err(if gz { no_index(vcf) } else { not_bgzip(vcf) })
+                }
+                None => {
+                    eprintln!(
+                        "note: {vcf_name} has no index beside it: the whole file is read to find the regions' records"
+                    );
+                    Box::new(vcf_reader(reader, &vcf_name)?)
+                }
+            }
+        }
         None => Box::new(vcf_reader(reader, &vcf_name)?),
         Some(layout) => {
             if !args.allow_build_mismatch {
@@ -226,7 +340,7 @@ fn score_vcf(
     } else {
         GenotypeColumns::None
     };
-    let mut out = output(&args.out)?;
+    let mut out = vcf_run_output(&args.out, args.vcf_output)?;
     let write_err = write_error(&args.out);
     let labels = model.labels().to_vec();
     let model_line = model.manifest.vcf_model_line(opts.rc_mean);
@@ -277,13 +391,7 @@ fn score_vcf(
     if let Some(sample) = &sample {
         scorer = scorer.sample(sample);
     }
-    if let Some(path) = &args.regions {
-        let file = std::fs::File::open(path).map_err(|e| Error::input(path.display(), e))?;
-        let regions = brain_resnet::io::bed::read_bed(
-            std::io::BufReader::new(file),
-            &path.display().to_string(),
-        )?;
-        eprintln!("regions: {} from {}", regions.len(), path.display());
+    if let Some(regions) = regions {
         scorer = scorer.regions(regions);
     }
     let result = scorer.run(items, &mut sink);
@@ -292,6 +400,30 @@ fn score_vcf(
     out.flush().map_err(&write_err)?;
     messages.report_hidden();
     let summary = result?;
+    if let Output::Indexed(w) = out {
+        let done = w.finish()?;
+        if done.unplaced > 0 {
+            eprintln!(
+                "note: {} lines of the output have no position (not VCF records) and are not in its index",
+                done.unplaced
+            );
+        }
+    }
+    if let Some(r) = indexed_report {
+        if !r.absent_contigs.is_empty() {
+            eprintln!(
+                "note: regions on contigs the index of {vcf_name} does not list (no records there): {}",
+                r.absent_contigs.join(", ")
+            );
+        }
+        if r.stale {
+            eprintln!("warning: the index of {vcf_name} is older than the file: re-index it if the file changed");
+        }
+        let invalid = r.invalid_lines.get();
+        if invalid > 0 {
+            eprintln!("left out {invalid} lines in the regions' part of {vcf_name} that are not VCF records");
+        }
+    }
     report(&summary, &genome_contigs, start.elapsed().as_secs_f64());
     if let Some(counts) = indel_codes {
         let n = counts.borrow().indel_codes;
@@ -373,6 +505,12 @@ fn score_pair_file(
     out: &Option<PathBuf>,
 ) -> Result<ExitCode, Error> {
     let name = pairs.display().to_string();
+    if let Some(p) = out.as_ref().filter(|p| Layout::of_gz_name(p).is_some()) {
+        return Err(Error::input(
+            p.display(),
+            "bgzip + tabix output is for --vcf runs (it is indexed by position); write the pairs' scores to a .tsv",
+        ));
+    }
     let (reader, read, len) = open_counting(pairs)?;
     let write_err = write_error(out);
     let mut out = output(out)?;

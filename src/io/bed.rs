@@ -49,6 +49,78 @@ impl Regions {
 }
 
 impl Regions {
+    /// Regions from `(contig, start, end)` spans (BED coordinates), merged.
+    pub fn from_spans<I: IntoIterator<Item = (String, u64, u64)>>(spans: I) -> Regions {
+        let mut by_contig: HashMap<String, Vec<(u64, u64)>> = HashMap::new();
+        let mut count = 0;
+        for (contig, start, end) in spans {
+            by_contig.entry(contig).or_default().push((start, end));
+            count += 1;
+        }
+        for v in by_contig.values_mut() {
+            merge(v);
+        }
+        Regions { by_contig, count }
+    }
+
+    /// These regions and `other`'s, merged.
+    pub fn union(mut self, other: Regions) -> Regions {
+        for (contig, v) in other.by_contig {
+            let mine = self.by_contig.entry(contig).or_default();
+            mine.extend(v);
+            merge(mine);
+        }
+        self.count += other.count;
+        self
+    }
+
+    /// The merged, sorted spans on `contig` (BED coordinates; empty when none).
+    pub fn spans(&self, contig: &str) -> &[(u64, u64)] {
+        self.by_contig.get(contig).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Reads a region as `samtools`/`tabix` write one: `chr1:1-5000000`
+/// (1-based, inclusive; commas in numbers allowed), `chr1:1000` (one base)
+/// or `chr1` (the whole contig). Returns BED coordinates (0-based start,
+/// end exclusive). The contig is what comes before the last `:`.
+pub fn parse_region(text: &str) -> std::result::Result<(String, u64, u64), String> {
+    let bad = |m: String| {
+        format!("region `{text}`: {m} (expected chrom:start-end, 1-based inclusive, e.g. chr1:1-5000000)")
+    };
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(bad("empty".into()));
+    }
+    let Some((contig, span)) = t.rsplit_once(':') else {
+        return Ok((t.to_string(), 0, u64::MAX));
+    };
+    if contig.is_empty() {
+        return Err(bad("no contig name before `:`".into()));
+    }
+    let num = |s: &str, what: &str| -> std::result::Result<u64, String> {
+        let digits: String = s.chars().filter(|&c| c != ',').collect();
+        digits
+            .parse::<u64>()
+            .map_err(|_| bad(format!("{what} `{s}` is not a whole number")))
+    };
+    let (start, end) = match span.split_once('-') {
+        Some((s, e)) => (num(s, "start")?, num(e, "end")?),
+        None => {
+            let p = num(span, "position")?;
+            (p, p)
+        }
+    };
+    if start == 0 {
+        return Err(bad("start must be 1 or more (positions are 1-based)".into()));
+    }
+    if end < start {
+        return Err(bad(format!("end {end} is before start {start}")));
+    }
+    Ok((contig.to_string(), start - 1, end))
+}
+
+impl Regions {
     /// The same regions keyed by `rename(bed_name)` (e.g. the genome's
     /// contig names; `1` and `chr1` may become one), merged; names that
     /// `rename` maps to nothing are returned apart.
@@ -151,6 +223,45 @@ mod tests {
         );
         assert!(r.overlaps("chr2", 5, 5), "an empty span touching a region");
         assert!(!r.overlaps("chr3", 0, 100));
+    }
+
+    #[test]
+    fn regions_as_text() {
+        assert_eq!(
+            parse_region("chr1:1-5,000,000"),
+            Ok(("chr1".into(), 0, 5_000_000))
+        );
+        assert_eq!(parse_region("chr2:7"), Ok(("chr2".into(), 6, 7)));
+        assert_eq!(parse_region("chrX"), Ok(("chrX".into(), 0, u64::MAX)));
+        assert_eq!(
+            parse_region("HLA-A*01:01:5-6"),
+            Ok(("HLA-A*01:01".into(), 4, 6))
+        );
+        for (text, want) in [
+            ("chr1:0-5", "start must be 1 or more"),
+            ("chr1:9-5", "end 5 is before start 9"),
+            ("chr1:a-5", "start `a` is not a whole number"),
+            ("chr1:1-", "end `` is not a whole number"),
+            (":1-5", "no contig name"),
+            ("", "empty"),
+        ] {
+            let e = parse_region(text).unwrap_err();
+            assert!(
+                e.contains(want) && e.contains("chrom:start-end"),
+                "{text}: {e}"
+            );
+        }
+        let r = Regions::from_spans([("chr1".into(), 10, 20), ("chr1".into(), 15, 30)]);
+        assert_eq!(r.spans("chr1"), [(10, 30)]);
+        let r = r.union(Regions::from_spans([
+            ("chr1".into(), 30, 40),
+            ("chr2".into(), 0, 1),
+        ]));
+        assert_eq!(
+            (r.spans("chr1"), r.spans("chr2"), r.len()),
+            (&[(10, 40)][..], &[(0, 1)][..], 4)
+        );
+        assert!(r.spans("chr3").is_empty());
     }
 
     #[test]

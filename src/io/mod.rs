@@ -9,9 +9,11 @@
 
 pub mod annotations;
 pub mod bed;
+pub mod bgzip_out;
 pub mod fasta;
 pub mod genome;
 pub mod genotypes;
+pub mod indexed;
 pub mod lines;
 pub mod pairs;
 pub mod vcf;

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 /// One VCF data line, split into what scoring needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VcfRecord {
-    /// 1-based line number in the input.
+    /// 1-based line number in the input (0: not known, read through an index).
     pub line: usize,
     /// The line as read, without its line ending.
     pub raw: String,
@@ -23,6 +23,18 @@ pub struct VcfRecord {
     pub id: String,
     pub reference: String,
     pub alts: Vec<String>,
+}
+
+impl VcfRecord {
+    /// Where the record is, for messages: `line N`, or `CHROM:POS` for a
+    /// record read through an index (line 0: its line number is not known).
+    pub fn place(&self) -> String {
+        if self.line == 0 {
+            format!("record {}:{}", self.chrom, self.pos)
+        } else {
+            format!("line {}", self.line)
+        }
+    }
 }
 
 /// A data line that cannot be read as a record, with what we could read of it.

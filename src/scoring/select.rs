@@ -122,8 +122,8 @@ impl Selection {
             return Err(Error::input(
                 "VCF",
                 format!(
-                    "no #CHROM line before line {}: the column of sample `{name}` is unknown",
-                    r.line
+                    "no #CHROM line before {}: the column of sample `{name}` is unknown",
+                    r.place()
                 ),
             ));
         };

@@ -242,8 +242,8 @@ impl<'m> VariantScorer<'m> {
                         record_status = Some((
                             Status::UnknownContig,
                             format!(
-                                "line {}: contig `{}` is not in {}",
-                                r.line,
+                                "{}: contig `{}` is not in {}",
+                                r.place(),
                                 r.chrom,
                                 self.genome.source_name()
                             ),
@@ -257,8 +257,10 @@ impl<'m> VariantScorer<'m> {
                             record_status = Some((
                                 Status::PosBeyondContigEnd,
                                 format!(
-                                    "line {}: {}:{} REF ends past {c}'s {len} bp",
-                                    r.line, r.chrom, r.pos
+                                    "{}: {}:{} REF ends past {c}'s {len} bp",
+                                    r.place(),
+                                    r.chrom,
+                                    r.pos
                                 ),
                             ));
                         } else {
@@ -273,7 +275,7 @@ impl<'m> VariantScorer<'m> {
                                 }
                                 Err(e) => {
                                     record_status =
-                                        Some((Status::GenomeError, format!("line {}: {e}", r.line)))
+                                        Some((Status::GenomeError, format!("{}: {e}", r.place())))
                                 }
                             }
                         }
@@ -283,15 +285,16 @@ impl<'m> VariantScorer<'m> {
                 let mut alt_windows = vec![];
                 let mut ref_window = None;
                 for alt in &r.alts {
-                    let (status, message) = match (&record_status, classify_alt(&r.reference, alt)) {
+                    let (status, message) = match (&record_status, classify_alt(&r.reference, alt))
+                    {
                         (Some((s, m)), _) => (*s, Some(m.clone())),
                         (None, Some(s)) => (s, None),
                         (None, None) if ref_matches => (Status::Ok, None),
                         (None, None) => (
                             Status::RefMismatch,
                             Some(format!(
-                                "line {}: REF {} differs from the genome's {} at {}:{} (scored anyway)",
-                                r.line,
+                                "{}: REF {} differs from the genome's {} at {}:{} (scored anyway)",
+                                r.place(),
                                 r.reference,
                                 String::from_utf8_lossy(&flank[offset..offset + r.reference.len()]),
                                 r.chrom,
