@@ -133,6 +133,9 @@ enum Command {
         /// written bgzip-compressed with a tabix index beside it (x.vcf.gz.tbi).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// With --format vcf: also write the TSV here, in the same pass (x.tsv, or x.tsv.gz + index).
+        #[arg(long, requires = "vcf")]
+        tsv_out: Option<PathBuf>,
         /// Windows per inference batch.
         #[arg(long, default_value_t = 32)]
         batch: usize,
@@ -322,6 +325,7 @@ fn main() -> ExitCode {
             format,
             rc,
             out,
+            tsv_out,
             batch,
             backend,
             allow_build_mismatch,
@@ -338,6 +342,7 @@ fn main() -> ExitCode {
             vcf_output: format == OutputFormat::Vcf,
             rc_mean: rc == RcMode::Mean,
             out,
+            tsv_out,
             batch,
             allow_build_mismatch,
             regions,

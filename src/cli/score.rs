@@ -37,6 +37,7 @@ pub struct Args {
     pub vcf_output: bool,
     pub rc_mean: bool,
     pub out: Option<PathBuf>,
+    pub tsv_out: Option<PathBuf>,
     pub batch: usize,
     pub allow_build_mismatch: bool,
     pub regions: Option<PathBuf>,
@@ -349,6 +350,22 @@ fn score_vcf(
     } else {
         Writer::Tsv(TsvWriter::new(&mut out, scores, &labels, columns).map_err(&write_err)?)
     };
+    // `--tsv-out`: the TSV too, in the same pass (a workflow's shard writes both).
+    let tsv_write_err = write_error(&args.tsv_out);
+    let mut tsv_out = match &args.tsv_out {
+        Some(_) if !args.vcf_output => {
+            return Err(Error::input(
+                "--tsv-out",
+                "is for --format vcf runs (the TSV is then written beside the VCF)",
+            ))
+        }
+        Some(_) => Some(vcf_run_output(&args.tsv_out, false)?),
+        None => None,
+    };
+    let mut tsv_writer = match &mut tsv_out {
+        Some(o) => Some(TsvWriter::new(o, scores, &labels, columns).map_err(&tsv_write_err)?),
+        None => None,
+    };
     let bar = bar(len, "VCF");
     let mut messages = Messages {
         source: vcf_name.clone(),
@@ -380,6 +397,9 @@ fn score_vcf(
                 alleles as f64 / start.elapsed().as_secs_f64().max(1e-9)
             ));
         }
+        if let Some(w) = &mut tsv_writer {
+            w.write(&event).map_err(&tsv_write_err)?;
+        }
         match &mut writer {
             Writer::Tsv(w) => w.write(&event),
             Writer::Vcf(w) => w.write(&event),
@@ -397,16 +417,23 @@ fn score_vcf(
     let result = scorer.run(items, &mut sink);
     bar.finish_and_clear();
     drop(writer);
+    drop(tsv_writer);
     out.flush().map_err(&write_err)?;
+    if let Some(o) = &mut tsv_out {
+        o.flush().map_err(&tsv_write_err)?;
+    }
     messages.report_hidden();
     let summary = result?;
-    if let Output::Indexed(w) = out {
-        let done = w.finish()?;
-        if done.unplaced > 0 {
-            eprintln!(
-                "note: {} lines of the output have no position (not VCF records) and are not in its index",
-                done.unplaced
-            );
+    for out in std::iter::once(out).chain(tsv_out) {
+        if let Output::Indexed(w) = out {
+            let done = w.finish()?;
+            if done.unplaced > 0 {
+                eprintln!(
+                    "note: {} lines of {} have no position (not VCF records) and are not in its index",
+                    done.unplaced,
+                    done.file.display()
+                );
+            }
         }
     }
     if let Some(r) = indexed_report {

@@ -62,6 +62,8 @@ pub fn tbi_path(path: &Path) -> PathBuf {
 /// What was indexed, for the run's report.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Indexed {
+    /// The bgzip file, and its index.
+    pub file: PathBuf,
     pub index: PathBuf,
     /// Data lines in the index.
     pub lines: usize,
@@ -200,6 +202,7 @@ impl IndexedOutput {
         noodles::tabix::fs::write(&tbi, &index)
             .map_err(|e| Error::input(tbi.display(), format!("cannot write the index: {e}")))?;
         Ok(Indexed {
+            file: self.path,
             index: tbi,
             lines: self.indexed,
             unplaced: self.unplaced,
