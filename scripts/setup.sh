@@ -2,7 +2,8 @@
 # Installs what a fresh machine of our kind lacks, only where it is missing:
 # the rust wasm32 target, wasm-bindgen-cli at the crate's version, node packages
 # (binaryen's wasm-opt, playwright-core, puppeteer-core, selenium-webdriver), Debian's
-# chromium, firefox-esr, webkit2gtk-driver with xvfb, and Mesa's Vulkan drivers.
+# chromium, firefox-esr, webkit2gtk-driver with xvfb, Mesa's Vulkan drivers, and Snakemake
+# in .venv-workflow (scripts/setup-workflow.sh).
 # Sourced by the README's two commands.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,6 +27,9 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -f node_modules/.package-lock.json
   say "installing node packages"
   npm ci --no-audit --no-fund
 fi
+
+# Snakemake (pinned) in .venv-workflow, for workflow/ and its test.
+bash scripts/setup-workflow.sh
 
 if [ "${BRAIN_RESNET_NEED_BROWSER:-0}" = 1 ]; then
   missing=()

@@ -34,6 +34,9 @@ cargo test --locked
 step "web build: wasm32 + SIMD128 library, wasm-bindgen, wasm-opt, models, demo (dist/)"
 bash scripts/build-web.sh
 
+step "workflow: Snakemake locally on shards of a generated VCF, merged == one score run (tests/workflow/test_workflow.py)"
+python3 tests/workflow/test_workflow.py
+
 step "browser tests (Chromium by playwright-core; engines.test.mjs: Firefox ESR by puppeteer-core over BiDi, WebKitGTK by selenium-webdriver under xvfb-run)"
 node --test --test-concurrency=1 tests/browser/
 
