@@ -12,7 +12,7 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use brain_resnet::model::{Config, Network};
+use brain_resnet::model::{Arithmetic, Config, Network};
 use brain_resnet::weights::checkpoint::read_checkpoint_file;
 use brain_resnet::weights::fold::fold_checkpoint;
 use brain_resnet::weights::format::{read_model_dir, sha256_hex, write_model_dir_mixed, ModelInfo};
@@ -200,18 +200,27 @@ struct Check {
     reference: Vec<f32>,
     windows_all: usize,
     report: serde_json::Value,
+    /// The arithmetic the converted model will run in (int16 activations
+    /// for int8 models): the whole-model errors are measured in it.
+    arithmetic: Arithmetic,
 }
 
 impl Check {
-    /// Max and mean |p - p_f32| of `weights` on all the check windows.
+    /// Max and mean |p - p_f32| of `weights`, run as the converted model
+    /// will run, on all the check windows.
     fn error_of(&mut self, cfg: &Config, weights: Weights) -> Result<(f64, f64), Error> {
-        let p = predict(cfg, weights, &self.windows)?;
+        let p = predict(cfg, weights, &self.windows, self.arithmetic)?;
         Ok(errors(&p, &self.reference))
     }
 }
 
-fn predict(cfg: &Config, weights: Weights, windows: &[f32]) -> Result<Vec<f32>, Error> {
-    let net = Network::from_weights(cfg, weights)?;
+fn predict(
+    cfg: &Config,
+    weights: Weights,
+    windows: &[f32],
+    arithmetic: Arithmetic,
+) -> Result<Vec<f32>, Error> {
+    let net = Network::from_weights_with(cfg, weights, arithmetic)?;
     let per = 4 * cfg.window;
     let mut out = Vec::with_capacity(windows.len() / per * cfg.outputs);
     for chunk in windows.chunks(64 * per) {
@@ -265,7 +274,7 @@ fn check_quantization(
         quant.check_limit.min(n_all)
     };
     let bar = spinner(&format!("f32 predictions on {n_all} check windows"));
-    let reference = predict(cfg, weights.clone(), windows)?;
+    let reference = predict(cfg, weights.clone(), windows, Arithmetic::F32)?;
     let sub = &windows[..n_table * per];
     let sub_ref = reference[..n_table * cfg.outputs].to_vec();
     let names: Vec<&str> = weights.layers.iter().map(|l| l.name.as_str()).collect();
@@ -277,6 +286,7 @@ fn check_quantization(
         reference,
         windows_all: n_all,
         report: serde_json::Value::Null,
+        arithmetic: Arithmetic::default_for(dtype),
     };
     if dtype != DType::Int8 {
         bar.finish_and_clear();
@@ -300,7 +310,7 @@ fn check_quantization(
             l.name
         ));
         let only: BTreeSet<&str> = [l.name.as_str()].into_iter().collect();
-        let p = predict(cfg, simulate(weights, &only, &none), sub)?;
+        let p = predict(cfg, simulate(weights, &only, &none), sub, Arithmetic::F32)?;
         let (max, mean) = errors(&p, &sub_ref);
         rows.push((l.name.clone(), l.weight.data.len(), max, mean));
     }
@@ -341,8 +351,9 @@ fn check_quantization(
             .map(|l| l.weight.data.len())
             .sum();
         eprintln!(
-            "check: int8, f16 for [{}] ({f16_weights} weights): max {max:.4}, mean {mean:.2e} ({n_all} windows)",
-            keep.join(", ")
+            "check: int8, f16 for [{}] ({f16_weights} weights), run in {}: max {max:.4}, mean {mean:.2e} ({n_all} windows)",
+            keep.join(", "),
+            check.arithmetic.describe()
         );
         steps.push(
             serde_json::json!({"f16_layers": keep.clone(), "f16_weights": f16_weights,
@@ -358,6 +369,7 @@ fn check_quantization(
         }
     }
     report["int8_with_f16_layers"] = serde_json::json!(steps);
+    report["arithmetic"] = serde_json::json!(check.arithmetic.describe());
     check.report = report;
     Ok(check)
 }

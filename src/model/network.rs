@@ -53,7 +53,8 @@ pub enum Arithmetic {
     F32,
     /// Activations rounded to int16 (14-bit codes, a scale per window and
     /// map) times integer weights, summed exactly ([`super::qconv`]). The
-    /// default for int8 models, whose weights are integer codes anyway.
+    /// default for int8 models, whose weights are integer codes anyway; a
+    /// layer a mixed model keeps at f16 runs in f32.
     Int16,
 }
 
@@ -216,6 +217,24 @@ impl Exec for Plain {
     }
 }
 
+/// The layer's packed integer weights when the arithmetic is int16 and its
+/// weights are int8 codes; `None` (f32) otherwise: a layer a mixed model keeps
+/// at f16 (where int8 lost too much) runs in f32.
+fn int_layer(
+    arithmetic: Arithmetic,
+    weight: &[f32],
+    out_ch: usize,
+    in_ch: usize,
+    kernel: usize,
+    bias: &[f32],
+) -> Option<QConv> {
+    if arithmetic != Arithmetic::Int16 {
+        return None;
+    }
+    let q = QConv::new(weight, out_ch, in_ch, kernel, bias.to_vec());
+    q.int8_exact.then_some(q)
+}
+
 /// A value during a walk: a feature map in the executor's form, or a dense
 /// `[n, features]` tensor.
 enum Value<M> {
@@ -280,8 +299,16 @@ impl Network {
                     out_ch,
                     kernel,
                 } => Layer::Conv(Conv {
-                    weights: match arithmetic {
-                        Arithmetic::F32 => ConvWeights::F32 {
+                    weights: match int_layer(
+                        arithmetic,
+                        &l.weight.data,
+                        out_ch,
+                        in_ch,
+                        kernel,
+                        &l.bias,
+                    ) {
+                        Some(q) => ConvWeights::Int(q),
+                        None => ConvWeights::F32 {
                             weight: Tensor::from_vec(
                                 l.weight.data,
                                 l.weight.shape.as_slice(),
@@ -289,29 +316,25 @@ impl Network {
                             )?,
                             bias: Tensor::from_vec(l.bias, (1, n, 1), &device)?,
                         },
-                        Arithmetic::Int16 => ConvWeights::Int(QConv::new(
-                            &l.weight.data,
-                            out_ch,
-                            in_ch,
-                            kernel,
-                            l.bias,
-                        )),
                     },
                     padding,
                 }),
-                LayerKind::Linear { inputs, outputs } => Layer::Linear(match arithmetic {
-                    Arithmetic::F32 => {
-                        let weight =
-                            Tensor::from_vec(l.weight.data, l.weight.shape.as_slice(), &device)?;
-                        Linear::F32 {
-                            weight_t: weight.t()?.contiguous()?,
-                            bias: Tensor::from_vec(l.bias, n, &device)?,
+                LayerKind::Linear { inputs, outputs } => Layer::Linear(
+                    match int_layer(arithmetic, &l.weight.data, outputs, inputs, 1, &l.bias) {
+                        Some(q) => Linear::Int(q),
+                        None => {
+                            let weight = Tensor::from_vec(
+                                l.weight.data,
+                                l.weight.shape.as_slice(),
+                                &device,
+                            )?;
+                            Linear::F32 {
+                                weight_t: weight.t()?.contiguous()?,
+                                bias: Tensor::from_vec(l.bias, n, &device)?,
+                            }
                         }
-                    }
-                    Arithmetic::Int16 => {
-                        Linear::Int(QConv::new(&l.weight.data, outputs, inputs, 1, l.bias))
-                    }
-                }),
+                    },
+                ),
             });
         }
         Ok(Network {
