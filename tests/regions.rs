@@ -255,6 +255,31 @@ fn regions_read_through_tbi_and_csi_keep_what_a_streamed_run_keeps() {
     }
     assert!(want.len() > 60, "{}", want.len());
     assert_eq!(ids(&by_index), want);
+    // Region contigs named as the genome allows (`1`, `2`, `MT`): matched to the
+    // index's `chr1`, `chr2`, `chrM` through the genome's names.
+    let aliased = [
+        "--region",
+        "1:1000-5000",
+        "--region",
+        "1:4900-6000",
+        "--region",
+        "2:1-300",
+        "--region",
+        "MT:1000",
+    ];
+    let (by_alias, _) = run_ok(&score_args(&s, &s.gz, &aliased));
+    assert_same_rows(
+        &by_alias,
+        &by_index,
+        "regions named 1, 2, MT against chr1, chr2, chrM",
+    );
+    // A contig the index does not list: no records, a note.
+    let (none, err) = run_ok(&score_args(&s, &s.gz, &["--region", "chr9:1-100"]));
+    assert_eq!(none.lines().count(), 1, "{none}");
+    assert!(
+        err.contains("does not list (no records there): chr9"),
+        "{err}"
+    );
     // Through a .csi instead of the .tbi: the same rows.
     std::fs::remove_file(format!("{}.tbi", s.gz.display())).unwrap();
     let csi = write_csi(&s.gz);

@@ -366,7 +366,15 @@ fn score_vcf(
         Some(o) => Some(TsvWriter::new(o, scores, &labels, columns).map_err(&tsv_write_err)?),
         None => None,
     };
-    let bar = bar(len, "VCF");
+    // Read through an index, the bytes read say nothing of the way to go: a spinner.
+    let bar = if indexed_report.is_some() {
+        ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} regions of the VCF, {msg}")
+                .expect("valid template"),
+        )
+    } else {
+        bar(len, "VCF")
+    };
     let mut messages = Messages {
         source: vcf_name.clone(),
         shown: HashMap::new(),
