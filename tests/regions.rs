@@ -433,6 +433,13 @@ fn region_errors_name_the_file_and_what_is_wrong() {
         e.contains("x.vcf.gz: the name says VCF but --format is tsv"),
         "{e}"
     );
+    // --tsv-out goes with --format vcf.
+    let e = run_err(&score_args(
+        &s,
+        &s.plain,
+        &["--tsv-out", path_str(&d.join("t.tsv.gz"))],
+    ));
+    assert!(e.contains("--tsv-out: is for --format vcf runs"), "{e}");
     // An unsorted VCF is written but refused an index, naming the line.
     let unsorted = d.join("u.vcf");
     std::fs::write(

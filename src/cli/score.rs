@@ -341,6 +341,12 @@ fn score_vcf(
     } else {
         GenotypeColumns::None
     };
+    if args.tsv_out.is_some() && !args.vcf_output {
+        return Err(Error::input(
+            "--tsv-out",
+            "is for --format vcf runs (the TSV is then written beside the VCF)",
+        ));
+    }
     let mut out = vcf_run_output(&args.out, args.vcf_output)?;
     let write_err = write_error(&args.out);
     let labels = model.labels().to_vec();
@@ -353,12 +359,6 @@ fn score_vcf(
     // `--tsv-out`: the TSV too, in the same pass (a workflow's shard writes both).
     let tsv_write_err = write_error(&args.tsv_out);
     let mut tsv_out = match &args.tsv_out {
-        Some(_) if !args.vcf_output => {
-            return Err(Error::input(
-                "--tsv-out",
-                "is for --format vcf runs (the TSV is then written beside the VCF)",
-            ))
-        }
         Some(_) => Some(vcf_run_output(&args.tsv_out, false)?),
         None => None,
     };
