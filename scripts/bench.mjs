@@ -286,6 +286,9 @@ await B.browser.close();
   const { context, page, errors } = await newPage(A.browser);
   try {
     await page.evaluate(([u, k]) => window.bench.oursSetup(u, k, 1), [modelUrl, N]);
+    // The whole allelic-effect track of one window (3,000 mutants), same page and model.
+    results.ours.track = await page.evaluate(() => window.bench.oursSaturation()).catch((e) => ({ error: e.message.split('\n')[0] }));
+    say(`ours track: ${JSON.stringify(results.ours.track)}`);
     results.ours.score_vcf = await page.evaluate((v) => window.bench.oursScoreVcf(v), Math.max(variants, GPU_VARIANTS));
     results.ours.score_vcf.renderer_peak_mib = rendererPeakMiB(A);
   } catch (e) {

@@ -461,8 +461,27 @@ export class BrainResNet {
   async saturation({ fasta, fai, gzi }, chrom, pos, { onProgress } = {}) {
     ({ fasta, fai, gzi } = await this.prepareGenome({ fasta, fai, gzi }));
     await this.#ensurePool();
-    return (await this.pool[0].call('saturation', { fasta, fai, gzi: gzi ?? null, chrom, pos: Number(pos) },
-      (p) => onProgress?.(p))).saturation;
+    // The workers share the window: each mutates a contiguous part of it (its own
+    // reference prediction is the same number in each: the arithmetic is exact).
+    const window = this.manifest.architecture.window;
+    const parts = this.pool.length;
+    const done = new Array(parts).fill(0);
+    const totals = new Array(parts).fill(0);
+    const results = await Promise.all(this.pool.map((w, i) => {
+      const from = Math.floor((window * i) / parts);
+      const to = Math.floor((window * (i + 1)) / parts);
+      return w.call('saturation', { fasta, fai, gzi: gzi ?? null, chrom, pos: Number(pos), from, to }, (p) => {
+        done[i] = p.done;
+        totals[i] = p.total;
+        onProgress?.({ done: done.reduce((a, b) => a + b, 0), total: totals.reduce((a, b) => a + b, 0) });
+      }).then((r) => ({ from, to, saturation: r.saturation }));
+    }));
+    const first = results[0].saturation;
+    const stride = 4 * first.outputs;
+    for (const { from, to, saturation } of results.slice(1)) {
+      for (let k = from * stride; k < to * stride; k++) first.delta[k] = saturation.delta[k];
+    }
+    return first;
   }
 
   /**

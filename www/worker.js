@@ -61,7 +61,7 @@ self.onmessage = async (event) => {
       case 'saturation':
         reply(m.id, 'result', {
           saturation: await engine.saturation(m.fasta, m.fai ?? undefined, m.gzi ?? undefined, m.chrom, m.pos,
-            (done, total) => reply(m.id, 'batch', { batch: { done, total } })),
+            (done, total) => reply(m.id, 'batch', { batch: { done, total } }), m.from ?? undefined, m.to ?? undefined),
         });
         break;
       case 'format':

@@ -88,19 +88,26 @@ impl Model {
         sha256: Option<&str>,
     ) -> Result<Model> {
         let manifest = format::parse_manifest(manifest_json, format::MANIFEST_FILE)?;
-        let w =
-            format::load_weights_with_digest(&manifest, weights, &manifest.weights.file, sha256)?;
-        Self::cpu(manifest, w)
+        let arithmetic = Arithmetic::default_for(manifest.weights.dtype);
+        let file = manifest.weights.file.clone();
+        let layers = format::load_layers_with_digest(&manifest, weights, &file, sha256)?;
+        let network = Network::from_layers(&manifest.architecture, layers, arithmetic)?;
+        Ok(Self::with_network(manifest, network))
     }
 
     fn cpu(manifest: Manifest, weights: crate::weights::Weights) -> Result<Model> {
         let arithmetic = Arithmetic::default_for(manifest.weights.dtype);
         let network = Network::from_weights_with(&manifest.architecture, weights, arithmetic)?;
-        Ok(Model {
+        Ok(Self::with_network(manifest, network))
+    }
+
+    fn with_network(manifest: Manifest, network: Network) -> Model {
+        let note = format!("{CPU_NAME}, {}", network.arithmetic().describe());
+        Model {
             manifest,
             network,
-            backend: Backend::cpu(format!("{CPU_NAME}, {}", arithmetic.describe())),
-        })
+            backend: Backend::cpu(note),
+        }
     }
 
     /// Predicts on `gpu` from now on; `note` says so in [`Model::backend`].

@@ -100,13 +100,16 @@ impl Module for Linear {
             Linear::F32 { weight_t, bias } => x.matmul(weight_t)?.broadcast_add(bias),
             Linear::Int(q) => {
                 let (n, f) = x.dims2()?;
+                if f != q.in_ch {
+                    return Err(candle_core::Error::Msg(format!(
+                        "{f} features into a layer of {} inputs",
+                        q.in_ch
+                    )));
+                }
                 let data = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
                 let scales = window_scales(&data, n);
                 let y = q.forward(&data, n, 1, 0, &scales, false);
-                Tensor::from_vec(y, (n, q.out_ch), x.device()).and_then(|t| {
-                    debug_assert_eq!(f, q.in_ch);
-                    Ok(t)
-                })
+                Tensor::from_vec(y, (n, q.out_ch), x.device())
             }
         }
     }
@@ -231,8 +234,7 @@ fn int_layer(
     if arithmetic != Arithmetic::Int16 {
         return None;
     }
-    let q = QConv::new(weight, out_ch, in_ch, kernel, bias.to_vec());
-    q.int8_exact.then_some(q)
+    QConv::new(weight, out_ch, in_ch, kernel, bias.to_vec())
 }
 
 /// A value during a walk: a feature map in the executor's form, or a dense
@@ -271,20 +273,31 @@ impl Network {
         weights: Weights,
         arithmetic: Arithmetic,
     ) -> Result<Self> {
+        Self::from_layers(cfg, weights.layers.into_iter().map(Ok), arithmetic)
+    }
+
+    /// Builds the network from layers decoded one at a time (each decoded
+    /// copy is dropped once its layer is built), laid out as `cfg.layers()`.
+    pub fn from_layers(
+        cfg: &Config,
+        weights: impl Iterator<Item = Result<crate::weights::LayerWeights>>,
+        arithmetic: Arithmetic,
+    ) -> Result<Self> {
         let device = Device::Cpu;
         let graph = cfg.graph();
-        if weights.layers.len() != graph.layers.len() {
-            return Err(Error::input(
-                "weights",
-                format!(
-                    "{} layers, the architecture has {}",
-                    weights.layers.len(),
-                    graph.layers.len()
-                ),
-            ));
-        }
         let mut layers = Vec::with_capacity(graph.layers.len());
-        for (spec, l) in graph.layers.iter().zip(weights.layers) {
+        let mut weights = weights.peekable();
+        for spec in &graph.layers {
+            let Some(l) = weights.next().transpose()? else {
+                return Err(Error::input(
+                    "weights",
+                    format!(
+                        "{} layers, the architecture has {}",
+                        layers.len(),
+                        graph.layers.len()
+                    ),
+                ));
+            };
             if l.name != spec.name || l.weight.shape != spec.weight_shape() {
                 return Err(Error::MissingKey {
                     source_name: "weights".into(),
@@ -336,6 +349,12 @@ impl Network {
                     },
                 ),
             });
+        }
+        if weights.peek().is_some() {
+            return Err(Error::input(
+                "weights",
+                format!("more layers than the architecture's {}", graph.layers.len()),
+            ));
         }
         Ok(Network {
             cfg: cfg.clone(),

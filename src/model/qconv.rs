@@ -1,10 +1,11 @@
-//! Integer convolutions: int16 activations times int8 (or 12-bit) weights,
-//! summed exactly in i32, for the models whose weights are quantized anyway.
+//! Integer convolutions: int16 activations times int8 weights, summed
+//! exactly in i32, for the models whose weights are int8 codes anyway.
 //!
 //! Why: WebAssembly SIMD128 has no fused f32 multiply-add (a multiply and an
 //! add: 4 multiply-adds per two instructions) but `i32x4.dot_i16x8_s` does 8
 //! per instruction; natively AVX-512 VNNI's `vpdpwssd` does 32 per instruction
-//! against 16 for an f32 FMA. Weights that are int8 codes lose nothing; the
+//! against 16 for an f32 FMA. The int8 codes are kept as they are (packed
+//! as int8: a quarter of the f32 copy, widened in the kernels); the
 //! activations are rounded to 14 bits (±8191 times a per-window scale), a
 //! relative step of 1/16,382 of the map's largest value.
 //!
@@ -13,8 +14,9 @@
 //! rows as padding), the K values of output position `j` are the contiguous
 //! slice starting at `j * in_channels`: no im2col copy. Weights are packed in
 //! groups of 16 output channels, for each pair of K values
-//! `[w(c, 2p), w(c, 2p + 1)]` for the 16 channels (64 bytes), which is the
-//! operand of the pairwise dot product of every instruction set used here.
+//! `[w(c, 2p), w(c, 2p + 1)]` for the 16 channels (32 bytes; 64 widened to
+//! int16), the operand of the pairwise dot product of every instruction set
+//! used here.
 //!
 //! Exactness: within a chunk of `flush` pairs no i32 sum can overflow (the
 //! bound is set from the weights' and the activations' largest codes), and
@@ -26,8 +28,8 @@ use super::simd;
 
 /// Largest activation code: activations are `round(x / scale)` in ±ACT_MAX.
 pub const ACT_MAX: i32 = 8191;
-/// Largest weight code of a layer that is not int8 already (f16, f32 layers).
-const WEIGHT_MAX_FINE: i32 = 2047;
+/// Largest weight code (int8 as the quantizer writes it: ±127).
+const WEIGHT_MAX: i32 = 127;
 /// Output channels per packed group.
 pub(super) const GROUP: usize = 16;
 
@@ -71,55 +73,57 @@ pub struct QConv {
     /// Pairs per chunk summed in i32 before the f32 accumulation.
     flush: usize,
     /// `[groups][pairs][GROUP][2]`.
-    w: Vec<i16>,
+    w: Vec<i8>,
     w_scale: Vec<f32>,
     bias: Vec<f32>,
-    /// Whether every channel's weights were int8 codes (exact), per channel.
-    pub int8_exact: bool,
 }
 
 impl QConv {
-    /// Packs `weight` (`[out, in, kernel]`, PyTorch layout). A channel whose
-    /// weights are int8 codes times a scale (a model stored as int8) keeps
-    /// those codes exactly; other channels are rounded to 12-bit codes.
-    pub fn new(weight: &[f32], out_ch: usize, in_ch: usize, kernel: usize, bias: Vec<f32>) -> Self {
+    /// Packs `weight` (`[out, in, kernel]`, PyTorch layout) when every
+    /// channel is int8 codes times a scale (a layer stored as int8: the codes
+    /// are recovered exactly); `None` otherwise (a layer kept at f16 or f32).
+    pub fn new(
+        weight: &[f32],
+        out_ch: usize,
+        in_ch: usize,
+        kernel: usize,
+        bias: Vec<f32>,
+    ) -> Option<Self> {
         let k_len = in_ch * kernel;
         let pairs = k_len.div_ceil(2);
         let groups = out_ch.div_ceil(GROUP);
-        let mut w = vec![0i16; groups * pairs * GROUP * 2];
+        let mut w = vec![0i8; groups * pairs * GROUP * 2];
         let mut w_scale = vec![1f32; out_ch];
-        let mut wmax_all = 0;
-        let mut int8_exact = true;
         for c in 0..out_ch {
             let row = &weight[c * k_len..(c + 1) * k_len];
             let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
-            if max == 0.0 || !max.is_finite() {
+            if max == 0.0 {
                 continue;
             }
-            let s8 = max / 127.0;
-            let exact = row
-                .iter()
-                .all(|v| ((v / s8) - (v / s8).round()).abs() < 1e-3);
-            let wmax = if exact { 127 } else { WEIGHT_MAX_FINE };
-            int8_exact &= exact;
-            wmax_all = wmax_all.max(wmax);
-            let s = max / wmax as f32;
+            // The quantizer maps each channel's largest magnitude to ±127.
+            let s = max / WEIGHT_MAX as f32;
+            let code = |v: f32| v / s;
+            if !max.is_finite()
+                || row
+                    .iter()
+                    .any(|&v| (code(v) - code(v).round()).abs() > 1e-3)
+            {
+                return None;
+            }
             w_scale[c] = s;
             let (g, lane) = (c / GROUP, c % GROUP);
             for ci in 0..in_ch {
                 for t in 0..kernel {
                     let k = t * in_ch + ci;
-                    let q = (row[ci * kernel + t] / s)
-                        .round()
-                        .clamp(-(wmax as f32), wmax as f32) as i16;
+                    let q = code(row[ci * kernel + t]).round().clamp(-127.0, 127.0) as i8;
                     w[((g * pairs + k / 2) * GROUP + lane) * 2 + k % 2] = q;
                 }
             }
         }
         // Two products per lane and pair: keep every chunk's sum within i32.
-        let per_pair = 2 * i64::from(wmax_all.max(1)) * i64::from(ACT_MAX);
+        let per_pair = 2 * i64::from(WEIGHT_MAX) * i64::from(ACT_MAX);
         let flush = ((i64::from(i32::MAX) / per_pair) as usize).clamp(1, pairs.max(1));
-        QConv {
+        Some(QConv {
             out_ch,
             in_ch,
             kernel,
@@ -129,13 +133,12 @@ impl QConv {
             w,
             w_scale,
             bias,
-            int8_exact,
-        }
+        })
     }
 
     /// Bytes held by the packed weights, scales and biases.
     pub fn bytes(&self) -> usize {
-        2 * self.w.len() + 4 * (self.w_scale.len() + self.bias.len())
+        self.w.len() + 4 * (self.w_scale.len() + self.bias.len())
     }
 
     /// `relu?(conv(x) + bias)` for `n` windows of `x` (`[n, in_ch, len]`,
@@ -271,13 +274,19 @@ mod tests {
         let mut seed = 3;
         // Odd K (5 x 3), channels not a multiple of the group, padding.
         for &(cout, cin, k, len, p) in &[(20, 5, 3, 37, 1), (48, 4, 7, 50, 3), (17, 33, 8, 40, 0)] {
-            let w: Vec<f32> = (0..cout * cin * k).map(|_| lcg(&mut seed) * 0.1).collect();
+            // int8 codes times a per-channel scale, each channel reaching ±127.
+            let mut w: Vec<f32> = (0..cout * cin * k)
+                .map(|_| (lcg(&mut seed) * 127.0).round())
+                .collect();
+            for (c, row) in w.chunks_mut(cin * k).enumerate() {
+                row[c % (cin * k)] = 127.0;
+                row.iter_mut().for_each(|v| *v *= 0.001 * (c + 1) as f32);
+            }
             let b: Vec<f32> = (0..cout).map(|_| lcg(&mut seed)).collect();
             let x: Vec<f32> = (0..2 * cin * len)
                 .map(|_| lcg(&mut seed).max(0.0))
                 .collect();
-            let q = QConv::new(&w, cout, cin, k, b.clone());
-            assert!(!q.int8_exact);
+            let q = QConv::new(&w, cout, cin, k, b.clone()).expect("int8 codes");
             let s = window_scales(&x, 2);
             let y = q.forward(&x, 2, len, p, &s, false);
             let len_out = len + 2 * p + 1 - k;
@@ -315,10 +324,15 @@ mod tests {
         let w: Vec<f32> = (0..64 * 32 * 8)
             .map(|i| (((i * 37) % 255) as f32 - 127.0) * 0.013)
             .collect();
-        let q = QConv::new(&w, 64, 32, 8, vec![0.0; 64]);
-        assert!(q.int8_exact);
+        let q = QConv::new(&w, 64, 32, 8, vec![0.0; 64]).expect("int8 codes");
         // 256 K values of int8 x 8191: chunks of 1032 pairs never overflow; one chunk here.
         assert_eq!(q.flush, q.pairs);
+    }
+
+    #[test]
+    fn weights_that_are_not_int8_codes_stay_f32() {
+        let w: Vec<f32> = (0..16 * 4 * 3).map(|i| (i as f32 * 0.37).sin()).collect();
+        assert!(QConv::new(&w, 16, 4, 3, vec![0.0; 16]).is_none());
     }
 
     #[test]
@@ -327,7 +341,7 @@ mod tests {
         let (cout, cin, k, len) = (16, 480, 8, 9);
         let w = vec![1.0f32; cout * cin * k];
         let x = vec![1.0f32; cin * len];
-        let q = QConv::new(&w, cout, cin, k, vec![0.0; cout]);
+        let q = QConv::new(&w, cout, cin, k, vec![0.0; cout]).unwrap();
         let y = q.forward(&x, 1, len, 0, &window_scales(&x, 1), false);
         let k_len = (cin * k) as f32;
         for v in y {

@@ -1,7 +1,8 @@
 //! The integer GEMM kernels of [`super::qconv`], one per instruction set:
 //! WebAssembly SIMD128 (`i32x4.dot_i16x8_s`), x86-64 AVX-512 VNNI
 //! (`vpdpwssd`), AVX2 (`vpmaddwd`), and a scalar one for everything else.
-//! All compute the same exact i32 sums per chunk and add them to f32 in
+//! The weights are int8, widened to int16 as they are loaded. All compute
+//! the same exact i32 sums per chunk and add them to f32 in
 //! the same order, so their results are bit-identical (tested).
 //!
 //! `gemm` computes, for output positions `j` (whose K values start at
@@ -95,7 +96,7 @@ pub fn with_kernel<T>(kernel: Kernel, f: impl FnOnce() -> T) -> T {
 /// shape (a bug, never user data: shapes come from the graph).
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(
-    w: &[i16],
+    w: &[i8],
     groups: usize,
     pairs: usize,
     flush: usize,
@@ -130,7 +131,7 @@ pub fn gemm(
 
 #[allow(clippy::too_many_arguments)]
 fn scalar(
-    w: &[i16],
+    w: &[i8],
     groups: usize,
     pairs: usize,
     flush: usize,
@@ -178,7 +179,7 @@ mod x86 {
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     pub(super) unsafe fn avx512(
-        w: &[i16],
+        w: &[i8],
         groups: usize,
         pairs: usize,
         flush: usize,
@@ -226,7 +227,7 @@ mod x86 {
                 );
                 j += 2;
             }
-            while j + 1 <= bases.len() {
+            while j < bases.len() {
                 let b: [*const i16; 1] = core::array::from_fn(|q| x.as_ptr().add(bases[j + q]));
                 block512::<1>(
                     wg,
@@ -244,7 +245,7 @@ mod x86 {
     #[inline]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     unsafe fn block512<const P: usize>(
-        wg: *const i16,
+        wg: *const i8,
         x: [*const i16; P],
         pairs: usize,
         flush: usize,
@@ -256,7 +257,9 @@ mod x86 {
             let p1 = (p0 + flush).min(pairs);
             let mut acc = [_mm512_setzero_si512(); P];
             for p in p0..p1 {
-                let wv = _mm512_loadu_si512(wg.add(p * GROUP * 2) as *const __m512i);
+                let wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256(
+                    wg.add(p * GROUP * 2) as *const __m256i
+                ));
                 for (q, a) in acc.iter_mut().enumerate() {
                     let b = _mm512_set1_epi32(pair(x[q], 2 * p));
                     *a = _mm512_dpwssd_epi32(*a, wv, b);
@@ -273,7 +276,7 @@ mod x86 {
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn avx2(
-        w: &[i16],
+        w: &[i8],
         groups: usize,
         pairs: usize,
         flush: usize,
@@ -309,7 +312,7 @@ mod x86 {
                 );
                 j += 2;
             }
-            while j + 1 <= bases.len() {
+            while j < bases.len() {
                 let b: [*const i16; 1] = core::array::from_fn(|q| x.as_ptr().add(bases[j + q]));
                 block256::<1>(
                     wg,
@@ -327,7 +330,7 @@ mod x86 {
     #[inline]
     #[target_feature(enable = "avx2")]
     unsafe fn block256<const P: usize>(
-        wg: *const i16,
+        wg: *const i8,
         x: [*const i16; P],
         pairs: usize,
         flush: usize,
@@ -340,8 +343,11 @@ mod x86 {
             let mut lo = [_mm256_setzero_si256(); P];
             let mut hi = [_mm256_setzero_si256(); P];
             for p in p0..p1 {
-                let wl = _mm256_loadu_si256(wg.add(p * GROUP * 2) as *const __m256i);
-                let wh = _mm256_loadu_si256(wg.add(p * GROUP * 2 + GROUP) as *const __m256i);
+                let wl =
+                    _mm256_cvtepi8_epi16(_mm_loadu_si128(wg.add(p * GROUP * 2) as *const __m128i));
+                let wh = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                    wg.add(p * GROUP * 2 + GROUP) as *const __m128i
+                ));
                 for q in 0..P {
                     let b = _mm256_set1_epi32(pair(x[q], 2 * p));
                     lo[q] = _mm256_add_epi32(lo[q], _mm256_madd_epi16(wl, b));
@@ -372,7 +378,7 @@ mod wasm {
 
     #[allow(clippy::too_many_arguments)]
     pub(super) unsafe fn simd128(
-        w: &[i16],
+        w: &[i8],
         groups: usize,
         pairs: usize,
         flush: usize,
@@ -396,7 +402,7 @@ mod wasm {
                 );
                 j += 2;
             }
-            while j + 1 <= bases.len() {
+            while j < bases.len() {
                 let b: [*const i16; 1] = core::array::from_fn(|q| x.as_ptr().add(bases[j + q]));
                 block::<1>(
                     wg,
@@ -413,7 +419,7 @@ mod wasm {
 
     #[inline(always)]
     unsafe fn block<const P: usize>(
-        wg: *const i16,
+        wg: *const i8,
         x: [*const i16; P],
         pairs: usize,
         flush: usize,
@@ -426,11 +432,12 @@ mod wasm {
             let mut acc = [[i32x4_splat(0); 4]; P];
             for p in p0..p1 {
                 let wp = wg.add(p * GROUP * 2) as *const v128;
+                let (w0, w1) = (v128_load(wp), v128_load(wp.add(1)));
                 let wv = [
-                    v128_load(wp),
-                    v128_load(wp.add(1)),
-                    v128_load(wp.add(2)),
-                    v128_load(wp.add(3)),
+                    i16x8_extend_low_i8x16(w0),
+                    i16x8_extend_high_i8x16(w0),
+                    i16x8_extend_low_i8x16(w1),
+                    i16x8_extend_high_i8x16(w1),
                 ];
                 for (q, a) in acc.iter_mut().enumerate() {
                     let b = v128_load32_splat(x[q].add(2 * p) as *const u32);

@@ -46,6 +46,19 @@ pub async fn saturation_async(
     opts: ScoreOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Saturation> {
+    saturation_range_async(model, name, seq, opts, 0..usize::MAX, progress).await
+}
+
+/// [`saturation_async`] for the mutants at window positions `positions` only
+/// (the page splits a track between its workers); `delta` is 0 elsewhere.
+pub async fn saturation_range_async(
+    model: &Model,
+    name: &str,
+    seq: &[u8],
+    opts: ScoreOptions,
+    positions: std::ops::Range<usize>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Saturation> {
     let window = model.window();
     let outputs = model.labels().len();
     let per = 4 * window;
@@ -55,6 +68,9 @@ pub async fn saturation_async(
     encode_into(name, &padded, window, &mut reference_window)?;
     let mut mutants: Vec<(usize, usize)> = vec![];
     for (pos, &own) in padded.iter().enumerate() {
+        if !positions.contains(&pos) {
+            continue;
+        }
         for (b, &base) in BASES.iter().enumerate() {
             if own != base {
                 mutants.push((pos, b));

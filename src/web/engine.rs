@@ -234,7 +234,10 @@ impl Engine {
 
     /// Saturation mutagenesis of the window around 1-based `pos` of `chrom`
     /// (the variant window), read from the genome files; `on_progress(done,
-    /// total)` after each chunk of mutants.
+    /// total)` after each chunk of mutants. `from`/`to` (0-based window
+    /// positions, `to` exclusive) limit the mutants to a part of the window,
+    /// for the workers to share a track.
+    #[allow(clippy::too_many_arguments)]
     pub fn saturation(
         &self,
         fasta: &File,
@@ -243,7 +246,10 @@ impl Engine {
         chrom: String,
         pos: u32,
         on_progress: Option<Function>,
+        from: Option<u32>,
+        to: Option<u32>,
     ) -> Result<js_sys::Promise, JsError> {
+        let positions = from.map_or(0, |f| f as usize)..to.map_or(usize::MAX, |t| t as usize);
         let mut genome = open_genome(fasta, fai.as_ref(), gzi.as_ref())?;
         let mut resolver = ContigResolver::new(genome.contigs().iter().map(|(n, _)| n.clone()));
         let contig = resolver
@@ -258,11 +264,12 @@ impl Engine {
             .map_err(js_err)?;
         let model = self.model.clone();
         Ok(wasm_bindgen_futures::future_to_promise(async move {
-            let saturation = crate::scoring::mutagenesis::saturation_async(
+            let saturation = crate::scoring::mutagenesis::saturation_range_async(
                 &model,
                 &chrom,
                 &seq,
                 ScoreOptions::default(),
+                positions,
                 &mut |done, total| {
                     if let Some(f) = &on_progress {
                         let _ = f.call2(&JsValue::NULL, &done.into(), &total.into());

@@ -235,13 +235,38 @@ pub fn decode_weights(
     bytes: &[u8],
     source_name: &str,
 ) -> Result<Weights> {
+    let layers = decode_layers(cfg, dtype, bytes, source_name)?.collect::<Result<Vec<_>>>()?;
+    Ok(Weights { layers })
+}
+
+/// [`decode_weights`] one layer at a time, in [`Config::layers`] order: a
+/// network built from it never holds every layer's decoded f32 copy at once
+/// (in the browser, wasm memory never shrinks: its peak stays resident).
+pub fn decode_layers<'a>(
+    cfg: &Config,
+    dtype: DType,
+    bytes: &'a [u8],
+    source_name: &'a str,
+) -> Result<impl Iterator<Item = Result<LayerWeights>> + 'a> {
     let st = SafeTensors::deserialize(bytes).map_err(|e| {
         Error::input(
             source_name,
             format!("not a readable safetensors file ({e})"),
         )
     })?;
-    let get = |key: &str, expected: &[usize], want: StDtype| -> Result<Vec<u8>> {
+    Ok(cfg
+        .layers()
+        .into_iter()
+        .map(move |spec| decode_layer(&st, spec, dtype, source_name)))
+}
+
+fn decode_layer(
+    st: &SafeTensors<'_>,
+    spec: crate::architecture::LayerSpec,
+    dtype: DType,
+    source_name: &str,
+) -> Result<LayerWeights> {
+    let get = |key: &str, expected: &[usize], want: StDtype| -> Result<&[u8]> {
         let view = st.tensor(key).map_err(|_| Error::MissingKey {
             source_name: source_name.to_string(),
             key: key.to_string(),
@@ -263,47 +288,43 @@ pub fn decode_weights(
                 ),
             ));
         }
-        Ok(view.data().to_vec())
+        Ok(view.data())
     };
-    let mut layers = vec![];
-    for spec in cfg.layers() {
-        let shape = spec.weight_shape();
-        let n = shape[0];
-        let wkey = format!("{}.weight", spec.name);
-        // An int8 model may keep some layers at f16 or f32 (encode_weights_mixed):
-        // the stored tensor's own dtype says which.
-        let stored = match (dtype, st.tensor(&wkey).map(|v| v.dtype())) {
-            (DType::Int8, Ok(StDtype::F16)) => DType::F16,
-            (DType::Int8, Ok(StDtype::F32)) => DType::F32,
-            _ => dtype,
-        };
-        let data = match stored {
-            DType::F32 => f32s(&get(&wkey, &shape, StDtype::F32)?),
-            DType::F16 => get(&wkey, &shape, StDtype::F16)?
-                .chunks_exact(2)
-                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-                .collect(),
-            DType::Int8 => {
-                let q: Vec<i8> = get(&wkey, &shape, StDtype::I8)?
-                    .into_iter()
-                    .map(|b| b as i8)
-                    .collect();
-                let scales = f32s(&get(
-                    &format!("{}.weight_scale", spec.name),
-                    &[n],
-                    StDtype::F32,
-                )?);
-                dequantize_int8(&q, &scales)
-            }
-        };
-        let bias = f32s(&get(&format!("{}.bias", spec.name), &[n], StDtype::F32)?);
-        layers.push(LayerWeights {
-            name: spec.name,
-            weight: RawTensor::new(shape, data),
-            bias,
-        });
-    }
-    Ok(Weights { layers })
+    let shape = spec.weight_shape();
+    let n = shape[0];
+    let wkey = format!("{}.weight", spec.name);
+    // An int8 model may keep some layers at f16 or f32 (encode_weights_mixed):
+    // the stored tensor's own dtype says which.
+    let stored = match (dtype, st.tensor(&wkey).map(|v| v.dtype())) {
+        (DType::Int8, Ok(StDtype::F16)) => DType::F16,
+        (DType::Int8, Ok(StDtype::F32)) => DType::F32,
+        _ => dtype,
+    };
+    let data = match stored {
+        DType::F32 => f32s(get(&wkey, &shape, StDtype::F32)?),
+        DType::F16 => get(&wkey, &shape, StDtype::F16)?
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        DType::Int8 => {
+            let scales = f32s(get(
+                &format!("{}.weight_scale", spec.name),
+                &[n],
+                StDtype::F32,
+            )?);
+            let q: Vec<i8> = get(&wkey, &shape, StDtype::I8)?
+                .iter()
+                .map(|&b| b as i8)
+                .collect();
+            dequantize_int8(&q, &scales)
+        }
+    };
+    let bias = f32s(get(&format!("{}.bias", spec.name), &[n], StDtype::F32)?);
+    Ok(LayerWeights {
+        name: spec.name,
+        weight: RawTensor::new(shape, data),
+        bias,
+    })
 }
 
 /// Writes a model directory; returns its manifest.
@@ -445,6 +466,19 @@ pub fn load_weights_with_digest(
     source_name: &str,
     sha256: Option<&str>,
 ) -> Result<Weights> {
+    let layers = load_layers_with_digest(m, bytes, source_name, sha256)?;
+    Ok(Weights {
+        layers: layers.collect::<Result<Vec<_>>>()?,
+    })
+}
+
+/// [`load_weights_with_digest`] one layer at a time ([`decode_layers`]).
+pub fn load_layers_with_digest<'a>(
+    m: &Manifest,
+    bytes: &'a [u8],
+    source_name: &'a str,
+    sha256: Option<&str>,
+) -> Result<impl Iterator<Item = Result<LayerWeights>> + 'a> {
     if bytes.len() as u64 != m.weights.bytes {
         return Err(Error::input(
             source_name,
@@ -468,7 +502,7 @@ pub fn load_weights_with_digest(
             ),
         ));
     }
-    decode_weights(&m.architecture, m.weights.dtype, bytes, source_name)
+    decode_layers(&m.architecture, m.weights.dtype, bytes, source_name)
 }
 
 /// Reads a model directory written by [`write_model_dir`].

@@ -93,6 +93,20 @@ async function scoreSnvs(br, variants) {
     seconds: secs, variants_per_s: run.summary.scored / secs, probs };
 }
 
+/**
+ * Our whole allelic-effect track (saturation mutagenesis: every base of one window
+ * changed to each of the other three, 3,000 mutants) on the fixture genome's chr1.
+ */
+export async function oursSaturation(pos = 5000) {
+  const br = kept.ours;
+  const get = async (p) => new File([await (await fetch(p)).arrayBuffer()], p.split('/').pop());
+  const files = { fasta: await get('/fixtures/genome/genome.fa'), fai: await get('/fixtures/genome/genome.fa.fai') };
+  const t0 = now();
+  const sat = await br.saturation(files, 'chr1', pos);
+  const seconds = (now() - t0) / 1000;
+  return { pos, seconds, mutants: sat?.mutants ?? sat?.effects?.length ?? null, keys: Object.keys(sat ?? {}) };
+}
+
 /** Our scoreVcf on `variants` generated SNVs (the model kept by oursThroughput). */
 export async function oursScoreVcf(variants) {
   const br = kept.ours;
@@ -163,5 +177,5 @@ export async function ortRun(seconds) {
   return { windows, seconds: (now() - t0) / 1000 };
 }
 
-window.bench = { oursCold, oursSetup, oursRun, oursScoreVcf, oursGpu, ortCold, ortSetup, ortRun };
+window.bench = { oursCold, oursSetup, oursRun, oursScoreVcf, oursSaturation, oursGpu, ortCold, ortSetup, ortRun };
 window.benchReady = true;
