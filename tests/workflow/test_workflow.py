@@ -78,7 +78,11 @@ def generated_vcf(path, step):
             base = seq[pos - 1].upper()
             alts = [b for b in "ACGT" if b != base]
             ref, alt = base, rng.choice(alts)
-            if n % 11 == 0:
+            # Deletions (a 3-base REF) with the next record inside them: a shard boundary
+            # must not fall between the two. Records 90, 180, ... are such deletions: with
+            # shard_records 90 a planner that cut by count alone would cut there.
+            deletion = n % 11 == 0 or n % 90 == 0
+            if deletion:
                 ref, alt = seq[pos - 1 : pos + 2].upper(), base
             elif n % 7 == 0:
                 alt = ",".join(rng.sample(alts, 2))
@@ -87,8 +91,8 @@ def generated_vcf(path, step):
             lines.append(f"{name}\t{pos}\tv{n}\t{ref}\t{alt}\t.\t.\t.")
             if n == 150:
                 lines.append(f"{name}\tnot_a_position\tbad1\tA\tG\t.\t.\t.")
-            # Now and then two records at one position (a boundary never splits them).
-            pos += 0 if n % 53 == 0 else rng.randint(5, 2 * step)
+            # Now and then two records at one position.
+            pos += 1 if deletion else 0 if n % 53 == 0 else rng.randint(5, 2 * step)
     lines.append("chrUn\t100\tunknown1\tA\tG\t.\t.\t.")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
