@@ -23,9 +23,9 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.abspath(
-    os.environ.get("BRAIN_RESNET_FIXTURES", os.path.join(ROOT, "..", "shared", "fixtures"))
-)
+sys.path.insert(0, os.path.join(ROOT, "tests", "workflow"))
+from test_workflow import FIXTURES, genome  # noqa: E402  (the fixture genome's sequences)
+
 SNAKEMAKE = os.path.join(ROOT, ".venv-workflow", "bin", "snakemake")
 
 
@@ -35,18 +35,6 @@ def run(cmd, env=None, cwd=None):
     if p.returncode not in (0,):
         sys.exit(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stderr[-4000:]}")
     return time.time() - t
-
-
-def genome():
-    seqs, name = {}, None
-    with open(os.path.join(FIXTURES, "genome", "genome.fa")) as f:
-        for line in f:
-            if line.startswith(">"):
-                name = line[1:].split()[0]
-                seqs[name] = []
-            else:
-                seqs[name].append(line.strip())
-    return {n: "".join(s) for n, s in seqs.items()}
 
 
 def main():

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine of our kind (Debian 12, Rust by
 # rustup, Node): installs what is missing (scripts/setup.sh), then the Rust tests on
-# ../shared/fixtures, the wasm32 + SIMD128 build, and the browser tests in headless
-# Chromium (which include the 100,000-variant page benchmark).
+# ../shared/fixtures, the wasm32 + SIMD128 build, the Snakemake workflow run locally
+# (tests/workflow), and the browser tests in headless Chromium (which include the
+# 100,000-variant page benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fixtures=${BRAIN_RESNET_FIXTURES:-../shared/fixtures}

@@ -15,17 +15,10 @@ them as not scored.
 Usage: plan_shards.py VCF(.gz) RECORDS_PER_SHARD OUT_DIR
 """
 
-import gzip
 import os
 import sys
 
-
-def open_text(path):
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
-    return open(path, "rt", encoding="utf-8", errors="replace", newline="")
+from vcf_text import open_text
 
 
 def record_span(cols):

@@ -14,16 +14,9 @@ Usage: report.py INPUT_VCF MERGED_VCF MERGED_TSV UNPLACED_TSV REPORT_TXT UNSCORE
 """
 
 import collections
-import gzip
 import sys
 
-
-def open_text(path):
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
-    return open(path, "rt", encoding="utf-8", errors="replace", newline="")
+from vcf_text import open_text
 
 
 def data_lines(path):
