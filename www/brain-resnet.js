@@ -463,7 +463,8 @@ export class BrainResNet {
     await this.#ensurePool();
     // The workers share the window: each mutates a contiguous part of it (its own
     // reference prediction is the same number in each: the arithmetic is exact).
-    const window = this.manifest.architecture.window;
+    const window = this.manifest.architecture.window_length;
+    if (!Number.isInteger(window) || window <= 0) throw new Error(`model.json: architecture.window_length ${window} is not a window length`);
     const parts = this.pool.length;
     const done = new Array(parts).fill(0);
     const totals = new Array(parts).fill(0);

@@ -104,7 +104,10 @@ export async function oursSaturation(pos = 5000) {
   const t0 = now();
   const sat = await br.saturation(files, 'chr1', pos);
   const seconds = (now() - t0) / 1000;
-  return { pos, seconds, mutants: sat?.mutants ?? sat?.effects?.length ?? null, keys: Object.keys(sat ?? {}) };
+  // Mutants = changed (position, base) cells: 3 per position of real sequence.
+  let changed = 0;
+  for (let k = 0; k < sat.delta.length; k += sat.outputs) if (sat.delta.slice(k, k + sat.outputs).some((v) => v !== 0)) changed++;
+  return { pos, seconds, window: sat.window, mutants_with_an_effect: changed };
 }
 
 /** Our scoreVcf on `variants` generated SNVs (the model kept by oursThroughput). */
