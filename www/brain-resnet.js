@@ -214,14 +214,17 @@ export class BrainResNet {
 
   #cpuBackend() {
     const text = `CPU (WebAssembly SIMD128), ${this.cpuWorkers} worker${this.cpuWorkers > 1 ? 's' : ''}`;
-    return { kind: 'cpu', text: this.cpuReason ? `${text}: ${this.cpuReason}` : text };
+    // Each worker holds its own copy of the network (no shared-memory threads yet).
+    const arithmetic = this.arithmetic ? `; ${this.arithmetic}, one model copy per worker` : '';
+    return { kind: 'cpu', text: (this.cpuReason ? `${text}: ${this.cpuReason}` : text) + arithmetic };
   }
 
   async #startPool() {
     const size = this.gpu ? 1 : this.cpuWorkers;
     this.pool = Array.from({ length: size }, () => new EngineWorker());
     try {
-      await Promise.all(this.pool.map((w) => w.call('load', { manifest: this.manifestText, weights: this.weights.slice(0), sha256: this.sha256 })));
+      const loaded = await Promise.all(this.pool.map((w) => w.call('load', { manifest: this.manifestText, weights: this.weights.slice(0), sha256: this.sha256 })));
+      this.arithmetic = loaded[0]?.arithmetic ?? null;
       if (this.gpu) {
         try {
           const r = await this.pool[0].call('gpu', { weights: this.weights.slice(0), sha256: this.sha256, adapter: this.gpu.adapter });

@@ -19,7 +19,7 @@ self.onmessage = async (event) => {
     switch (m.type) {
       case 'load':
         engine = new Engine(m.manifest, new Uint8Array(m.weights), m.sha256 ?? undefined);
-        reply(m.id, 'result', { labels: engine.labels() });
+        reply(m.id, 'result', { labels: engine.labels(), arithmetic: engine.arithmetic() });
         break;
       case 'predict':
         reply(m.id, 'result', { rows: await engine.predict_fasta(m.text) });

@@ -173,7 +173,7 @@ impl Exec for Patcher<'_> {
                     "no recorded scales for value {id}"
                 )))
             }
-            (ConvWeights::F32 { .. }, _) => None,
+            (ConvWeights::F32 { .. } | ConvWeights::Exact(_), _) => None,
         };
         // The gathered input holds the padding's zeros already.
         let y = conv_with(&input, c, 0, relu, scales.as_deref())?;

@@ -8,7 +8,7 @@
 
 use candle_core::{DType, Device, Module, Tensor, D};
 
-use super::qconv::{window_scales, ActScale, QConv};
+use super::qconv::{sigmoid, window_scales, ActScale, FConv, QConv};
 use crate::architecture::{Activation, Config, Graph, LayerKind, Op, ValueId};
 use crate::error::{Error, Result};
 use crate::weights::Weights;
@@ -28,6 +28,9 @@ pub(super) enum ConvWeights {
     },
     /// Packed integer weights (int16 activations).
     Int(QConv),
+    /// A layer an int16 network keeps in f32 (not int8 codes), in our own
+    /// fixed-order kernel: the same bits natively and in wasm.
+    Exact(FConv),
 }
 
 impl Conv {
@@ -35,6 +38,7 @@ impl Conv {
         Ok(match &self.weights {
             ConvWeights::F32 { weight, .. } => weight.dims3()?.0,
             ConvWeights::Int(q) => q.out_ch,
+            ConvWeights::Exact(f) => f.out_ch,
         })
     }
 
@@ -42,6 +46,7 @@ impl Conv {
         Ok(match &self.weights {
             ConvWeights::F32 { weight, .. } => weight.dims3()?.2,
             ConvWeights::Int(q) => q.kernel,
+            ConvWeights::Exact(f) => f.kernel,
         })
     }
 }
@@ -90,8 +95,13 @@ impl Arithmetic {
 /// contiguous) for the matmul, or packed integer weights (a convolution of
 /// kernel 1 over the batch's windows).
 enum Linear {
-    F32 { weight_t: Tensor, bias: Tensor },
+    F32 {
+        weight_t: Tensor,
+        bias: Tensor,
+    },
     Int(QConv),
+    /// See [`ConvWeights::Exact`].
+    Exact(FConv),
 }
 
 impl Module for Linear {
@@ -110,6 +120,11 @@ impl Module for Linear {
                 let scales = window_scales(&data, n);
                 let y = q.forward(&data, n, 1, 0, &scales, false);
                 Tensor::from_vec(y, (n, q.out_ch), x.device())
+            }
+            Linear::Exact(l) => {
+                let n = x.dims2()?.0;
+                let data = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+                Tensor::from_vec(l.forward(&data, n, 1, 0, false), (n, l.out_ch), x.device())
             }
         }
     }
@@ -166,6 +181,13 @@ pub(super) fn conv_with(
             let y = q.forward(&data, n, len, padding, scales, relu);
             Tensor::from_vec(y, (n, q.out_ch, len_out), x.device())
         }
+        ConvWeights::Exact(f) => {
+            let (n, _, len) = x.dims3()?;
+            let data = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+            let len_out = (len + 2 * padding + 1).saturating_sub(f.kernel);
+            let y = f.forward(&data, n, len, padding, relu);
+            Tensor::from_vec(y, (n, f.out_ch, len_out), x.device())
+        }
     }
 }
 
@@ -220,21 +242,20 @@ impl Exec for Plain {
     }
 }
 
-/// The layer's packed integer weights when the arithmetic is int16 and its
-/// weights are int8 codes; `None` (f32) otherwise: a layer a mixed model keeps
-/// at f16 (where int8 lost too much) runs in f32.
-fn int_layer(
-    arithmetic: Arithmetic,
-    weight: &[f32],
-    out_ch: usize,
-    in_ch: usize,
-    kernel: usize,
-    bias: &[f32],
-) -> Option<QConv> {
-    if arithmetic != Arithmetic::Int16 {
-        return None;
+/// A layer of an int16 network: packed int8 codes, or (weights that are not
+/// int8 codes: a layer a mixed model keeps at f16) our fixed-order f32 kernel.
+enum Int16Layer {
+    Int(QConv),
+    Exact(FConv),
+}
+
+impl Int16Layer {
+    fn new(w: &[f32], out_ch: usize, in_ch: usize, kernel: usize, bias: &[f32]) -> Self {
+        match QConv::new(w, out_ch, in_ch, kernel, bias.to_vec()) {
+            Some(q) => Int16Layer::Int(q),
+            None => Int16Layer::Exact(FConv::new(w, out_ch, in_ch, kernel, bias.to_vec())),
+        }
     }
-    QConv::new(weight, out_ch, in_ch, kernel, bias.to_vec())
 }
 
 /// A value during a walk: a feature map in the executor's form, or a dense
@@ -312,16 +333,14 @@ impl Network {
                     out_ch,
                     kernel,
                 } => Layer::Conv(Conv {
-                    weights: match int_layer(
-                        arithmetic,
-                        &l.weight.data,
-                        out_ch,
-                        in_ch,
-                        kernel,
-                        &l.bias,
-                    ) {
-                        Some(q) => ConvWeights::Int(q),
-                        None => ConvWeights::F32 {
+                    weights: match arithmetic {
+                        Arithmetic::Int16 => {
+                            match Int16Layer::new(&l.weight.data, out_ch, in_ch, kernel, &l.bias) {
+                                Int16Layer::Int(q) => ConvWeights::Int(q),
+                                Int16Layer::Exact(f) => ConvWeights::Exact(f),
+                            }
+                        }
+                        Arithmetic::F32 => ConvWeights::F32 {
                             weight: Tensor::from_vec(
                                 l.weight.data,
                                 l.weight.shape.as_slice(),
@@ -332,22 +351,22 @@ impl Network {
                     },
                     padding,
                 }),
-                LayerKind::Linear { inputs, outputs } => Layer::Linear(
-                    match int_layer(arithmetic, &l.weight.data, outputs, inputs, 1, &l.bias) {
-                        Some(q) => Linear::Int(q),
-                        None => {
-                            let weight = Tensor::from_vec(
-                                l.weight.data,
-                                l.weight.shape.as_slice(),
-                                &device,
-                            )?;
-                            Linear::F32 {
-                                weight_t: weight.t()?.contiguous()?,
-                                bias: Tensor::from_vec(l.bias, n, &device)?,
-                            }
+                LayerKind::Linear { inputs, outputs } => Layer::Linear(match arithmetic {
+                    Arithmetic::Int16 => {
+                        match Int16Layer::new(&l.weight.data, outputs, inputs, 1, &l.bias) {
+                            Int16Layer::Int(q) => Linear::Int(q),
+                            Int16Layer::Exact(f) => Linear::Exact(f),
                         }
-                    },
-                ),
+                    }
+                    Arithmetic::F32 => {
+                        let weight =
+                            Tensor::from_vec(l.weight.data, l.weight.shape.as_slice(), &device)?;
+                        Linear::F32 {
+                            weight_t: weight.t()?.contiguous()?,
+                            bias: Tensor::from_vec(l.bias, n, &device)?,
+                        }
+                    }
+                }),
             });
         }
         if weights.peek().is_some() {
@@ -424,6 +443,17 @@ impl Network {
                     let y = l.forward(&x)?;
                     Value::Dense(match activation {
                         Activation::Relu => y.relu()?,
+                        Activation::Sigmoid if self.arithmetic == Arithmetic::Int16 => {
+                            // The same bits natively and in wasm (candle's exp is the
+                            // platform's): the head quantizes these values again.
+                            let (n, f) = y.dims2()?;
+                            let v = y.flatten_all()?.to_vec1::<f32>()?;
+                            Tensor::from_vec(
+                                v.into_iter().map(sigmoid).collect::<Vec<_>>(),
+                                (n, f),
+                                y.device(),
+                            )?
+                        }
                         Activation::Sigmoid => candle_nn::ops::sigmoid(&y)?,
                     })
                 }

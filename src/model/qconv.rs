@@ -195,6 +195,83 @@ impl QConv {
     }
 }
 
+/// A layer of an int16 network whose weights are not int8 codes (a mixed
+/// model's f16 layers): f32, each output summed over K in one fixed order
+/// (vectorized across output channels, never reassociated), so that it too
+/// gives the same bits natively and in wasm.
+pub struct FConv {
+    pub out_ch: usize,
+    pub in_ch: usize,
+    pub kernel: usize,
+    /// `[K][out_ch]`, K ordered (tap, channel) as the channels-last input.
+    w: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl FConv {
+    pub fn new(weight: &[f32], out_ch: usize, in_ch: usize, kernel: usize, bias: Vec<f32>) -> Self {
+        let k_len = in_ch * kernel;
+        let mut w = vec![0f32; k_len * out_ch];
+        for c in 0..out_ch {
+            for ci in 0..in_ch {
+                for t in 0..kernel {
+                    w[(t * in_ch + ci) * out_ch + c] = weight[(c * in_ch + ci) * kernel + t];
+                }
+            }
+        }
+        FConv {
+            out_ch,
+            in_ch,
+            kernel,
+            w,
+            bias,
+        }
+    }
+
+    /// As [`QConv::forward`], in f32.
+    pub fn forward(&self, x: &[f32], n: usize, len: usize, padding: usize, relu: bool) -> Vec<f32> {
+        let rows = len + 2 * padding;
+        let len_out = (rows + 1).saturating_sub(self.kernel);
+        let k_len = self.in_ch * self.kernel;
+        let mut y = vec![0f32; n * self.out_ch * len_out];
+        let mut xl = vec![0f32; rows * self.in_ch];
+        let mut acc = vec![0f32; self.out_ch];
+        for (win, out) in x
+            .chunks_exact(self.in_ch * len)
+            .zip(y.chunks_exact_mut(self.out_ch * len_out))
+        {
+            xl.fill(0.0);
+            for (ci, chan) in win.chunks_exact(len).enumerate() {
+                for (t, &v) in chan.iter().enumerate() {
+                    xl[(t + padding) * self.in_ch + ci] = v;
+                }
+            }
+            for j in 0..len_out {
+                acc.fill(0.0);
+                for (k, &v) in xl[j * self.in_ch..j * self.in_ch + k_len]
+                    .iter()
+                    .enumerate()
+                {
+                    let wk = &self.w[k * self.out_ch..(k + 1) * self.out_ch];
+                    for (a, &wv) in acc.iter_mut().zip(wk) {
+                        *a += wv * v;
+                    }
+                }
+                for (c, (&a, &b)) in acc.iter().zip(&self.bias).enumerate() {
+                    let v = a + b;
+                    out[c * len_out + j] = if relu { v.max(0.0) } else { v };
+                }
+            }
+        }
+        y
+    }
+}
+
+/// `1 / (1 + e^-x)` with a pure-Rust `expf`: the same bits on every target.
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + libm::expf(-x))
+}
+
 /// Per window of `x` (`[n, c * len]`), the scale mapping its largest
 /// absolute value to [`ACT_MAX`].
 pub fn window_scales(x: &[f32], n: usize) -> Vec<ActScale> {

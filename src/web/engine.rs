@@ -142,6 +142,11 @@ impl Engine {
         self.model.labels().to_vec()
     }
 
+    /// The CPU network's arithmetic, in words (for the page's backend line).
+    pub fn arithmetic(&self) -> String {
+        self.model.network.arithmetic().describe()
+    }
+
     #[wasm_bindgen(getter)]
     pub fn window(&self) -> usize {
         self.model.window()
