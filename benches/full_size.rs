@@ -25,6 +25,8 @@ struct Args {
     batch: usize,
     seconds: f64,
     arithmetic: Arithmetic,
+    /// Variants (REF whole + ALT incremental) instead of windows.
+    variants: bool,
 }
 
 fn parse_args() -> Args {
@@ -34,6 +36,7 @@ fn parse_args() -> Args {
         batch: 8,
         seconds: 10.0,
         arithmetic: Arithmetic::F32,
+        variants: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -44,6 +47,7 @@ fn parse_args() -> Args {
             "--batch" => args.batch = value().map_or(8, |v| v as usize),
             "--seconds" => args.seconds = value().unwrap_or(10.0),
             "--gpu" => args.gpu = true,
+            "--variants" => args.variants = true,
             "--arithmetic" => {
                 args.arithmetic = match argv.get(i + 1).map(String::as_str) {
                     Some("int16") => Arithmetic::Int16,
@@ -95,7 +99,7 @@ fn run_gpu(batch: usize, seconds: f64) {
 }
 
 /// Runs one configuration in this process; prints one JSON line.
-fn run(threads: usize, batch: usize, seconds: f64, arithmetic: Arithmetic) {
+fn run(threads: usize, batch: usize, seconds: f64, arithmetic: Arithmetic, variants: bool) {
     let cfg = Config::published();
     let t0 = Instant::now();
     let mut weights = random_weights(&cfg, 7);
@@ -113,6 +117,9 @@ fn run(threads: usize, batch: usize, seconds: f64, arithmetic: Arithmetic) {
         }
     }
     let net = Network::from_weights_with(&cfg, weights, arithmetic).expect("network");
+    if variants {
+        return run_variants(&net, threads, batch, seconds, t0.elapsed().as_secs_f64());
+    }
     let build_s = t0.elapsed().as_secs_f64();
     let windows = brain_resnet_bench_windows(&cfg, batch);
     let (done, secs) = timed(batch, seconds, || net.predict(&windows).expect("predict"));
@@ -122,6 +129,41 @@ fn run(threads: usize, batch: usize, seconds: f64, arithmetic: Arithmetic) {
         "{{\"engine\":\"brain-resnet ({}, native)\",\"threads\":{threads},\"batch\":{batch},\"windows\":{done},\"seconds\":{secs:.2},\"windows_per_s\":{wps:.2},\"gmac_per_s\":{:.1},\"gmac_per_window\":{gmac:.4},\"build_s\":{build_s:.2},\"peak_rss_mib\":{:.0}}}",
         net.arithmetic().describe(),
         wps * gmac,
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+}
+
+/// SNVs as the scorer predicts them: `batch` REF windows whole and one ALT
+/// each (a base changed mid-window) incrementally. Prints one JSON line.
+fn run_variants(net: &Network, threads: usize, batch: usize, seconds: f64, build_s: f64) {
+    let cfg = net.config();
+    let refs = brain_resnet_bench_windows(cfg, batch);
+    let per = 4 * cfg.window;
+    let len = cfg.window;
+    let alts: Vec<Vec<f32>> = (0..batch)
+        .map(|i| {
+            let mut w = refs[i * per..(i + 1) * per].to_vec();
+            let pos = len / 2 + i % 7;
+            let ch = (0..4).find(|&c| w[c * len + pos] == 1.0).unwrap_or(0);
+            w[ch * len + pos] = 0.0;
+            w[((ch + 1) % 4) * len + pos] = 1.0;
+            w
+        })
+        .collect();
+    let items: Vec<(usize, &[f32])> = alts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (i, a.as_slice()))
+        .collect();
+    let (done, secs) = timed(batch, seconds, || {
+        let (r, a) = net.predict_incremental(&refs, &items).expect("predict");
+        assert_eq!(r.len(), a.len());
+        a
+    });
+    let vps = done as f64 / secs;
+    println!(
+        "{{\"engine\":\"brain-resnet ({}, native)\",\"threads\":{threads},\"batch\":{batch},\"variants\":{done},\"seconds\":{secs:.2},\"variants_per_s\":{vps:.2},\"build_s\":{build_s:.2},\"peak_rss_mib\":{:.0}}}",
+        net.arithmetic().describe(),
         peak_rss_mib().unwrap_or(f64::NAN)
     );
 }
@@ -163,7 +205,13 @@ fn main() {
     if let Some(threads) = args.threads {
         // candle's CPU kernels size their pools from RAYON_NUM_THREADS.
         std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-        run(threads, args.batch, args.seconds, args.arithmetic);
+        run(
+            threads,
+            args.batch,
+            args.seconds,
+            args.arithmetic,
+            args.variants,
+        );
         return;
     }
     let exe = std::env::current_exe().expect("own path");
@@ -190,8 +238,8 @@ fn main() {
         .expect("run child");
     let gpu = String::from_utf8_lossy(&gpu.stdout).trim().to_string();
     println!("{gpu}");
-    for t in threads {
-        let ours = Command::new(&exe)
+    let child = |t: usize, extra: &[&str]| -> String {
+        let out = Command::new(&exe)
             .args([
                 "--threads",
                 &t.to_string(),
@@ -199,10 +247,19 @@ fn main() {
                 &args.batch.to_string(),
             ])
             .args(["--seconds", &args.seconds.to_string()])
+            .args(extra)
             .output()
             .expect("run child");
-        let ours = String::from_utf8_lossy(&ours.stdout).trim().to_string();
-        println!("{ours}");
+        let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        println!("{line}");
+        line
+    };
+    for t in threads {
+        // f32 (f32 models), int16 activations x int8 weights (int8 models: every
+        // shipped model and the page's default), and SNVs in int16.
+        let ours_f32 = child(t, &[]);
+        let ours_int16 = child(t, &["--arithmetic", "int16"]);
+        let ours_variants = child(t, &["--arithmetic", "int16", "--variants"]);
         if let Some(py) = &torch {
             let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pytorch_reference.py");
             let theirs = Command::new(py)
@@ -218,15 +275,27 @@ fn main() {
                 .expect("run PyTorch reference");
             let theirs = String::from_utf8_lossy(&theirs.stdout).trim().to_string();
             println!("{theirs}");
-            if let (Some(a), Some(b)) = (
-                field(&ours, "windows_per_s"),
-                field(&theirs, "windows_per_s"),
-            ) {
-                println!(
-                    "{{\"ratio\":\"brain-resnet / pytorch\",\"threads\":{t},\"batch\":{},\"value\":{:.2}}}",
-                    args.batch,
-                    a / b
-                );
+            let Some(b) = field(&theirs, "windows_per_s") else {
+                continue;
+            };
+            for (what, ours, key, per_window) in [
+                ("windows, f32", &ours_f32, "windows_per_s", 1.0),
+                ("windows, int16 x int8", &ours_int16, "windows_per_s", 1.0),
+                // PyTorch scores an SNV as two whole windows (REF + ALT).
+                (
+                    "variants, int16 x int8, REF whole + ALT incremental vs PyTorch REF + ALT",
+                    &ours_variants,
+                    "variants_per_s",
+                    0.5,
+                ),
+            ] {
+                if let Some(a) = field(ours, key) {
+                    println!(
+                        "{{\"ratio\":\"brain-resnet / pytorch: {what}\",\"threads\":{t},\"batch\":{},\"value\":{:.2}}}",
+                        args.batch,
+                        a / (b * per_window)
+                    );
+                }
             }
         }
     }

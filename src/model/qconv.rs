@@ -158,14 +158,17 @@ impl QConv {
         // One extra zero pair at the end: an odd K reads one value past the last row.
         let stride = rows * self.in_ch + 2;
         let mut q = vec![0i16; n * stride];
-        for (i, (win, s)) in x.chunks_exact(self.in_ch * len).zip(scales).enumerate() {
-            let dst = &mut q[i * stride..(i + 1) * stride];
+        for_each_window(&mut q, stride, |i, dst| {
+            let (win, s) = (
+                &x[i * self.in_ch * len..(i + 1) * self.in_ch * len],
+                scales[i],
+            );
             for (ci, chan) in win.chunks_exact(len).enumerate() {
                 for (t, &v) in chan.iter().enumerate() {
                     dst[(t + padding) * self.in_ch + ci] = s.code(v);
                 }
             }
-        }
+        });
         let width = self.groups * GROUP;
         // Output positions of all windows in order; position g reads its K
         // values from `bases[g]`. Tasks of TILE_POSITIONS positions may span
@@ -179,18 +182,17 @@ impl QConv {
         };
         for_each_tile(&mut acc, width, &bases, run);
         let mut y = vec![0f32; n * self.out_ch * len_out];
-        for (i, s) in scales.iter().enumerate().take(n) {
+        for_each_window(&mut y, self.out_ch * len_out, |i, dst| {
             let src = &acc[i * len_out * width..(i + 1) * len_out * width];
-            let dst = &mut y[i * self.out_ch * len_out..(i + 1) * self.out_ch * len_out];
             for c in 0..self.out_ch {
-                let m = self.w_scale[c] * s.scale;
+                let m = self.w_scale[c] * scales[i].scale;
                 let b = self.bias[c];
                 for (j, d) in dst[c * len_out..(c + 1) * len_out].iter_mut().enumerate() {
                     let v = src[j * width + c] * m + b;
                     *d = if relu { v.max(0.0) } else { v };
                 }
             }
-        }
+        });
         y
     }
 }
@@ -284,6 +286,28 @@ pub fn window_scales(x: &[f32], n: usize) -> Vec<ActScale> {
 
 /// Output positions per task: a task computes every channel of its positions.
 const TILE_POSITIONS: usize = 32;
+
+/// Runs `f(i, part)` on every window's part (`per` values) of `data`: on the
+/// thread pool natively, in order on wasm32.
+fn for_each_window<T: Send, F>(data: &mut [T], per: usize, f: F)
+where
+    F: Fn(usize, &mut [T]) + Sync + Send,
+{
+    if per == 0 {
+        return;
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        data.par_chunks_mut(per)
+            .enumerate()
+            .for_each(|(i, d)| f(i, d));
+    }
+    #[cfg(target_arch = "wasm32")]
+    for (i, d) in data.chunks_mut(per).enumerate() {
+        f(i, d);
+    }
+}
 
 /// Runs `f` on every tile of [`TILE_POSITIONS`] positions with its rows of
 /// `acc` (`[positions][width]`): on the thread pool natively, in order on wasm32.
