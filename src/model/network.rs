@@ -11,7 +11,7 @@ use candle_core::{DType, Device, Module, Tensor, D};
 use super::qconv::{sigmoid, window_scales, ActScale, FConv, QConv};
 use crate::architecture::{Activation, Config, Graph, LayerKind, Op, ValueId};
 use crate::error::{Error, Result};
-use crate::weights::Weights;
+use crate::weights::{StoredLayer, Weights};
 
 /// A convolution with its folded bias: stride 1, zero padding.
 pub(super) struct Conv {
@@ -250,10 +250,24 @@ enum Int16Layer {
 }
 
 impl Int16Layer {
-    fn new(w: &[f32], out_ch: usize, in_ch: usize, kernel: usize, bias: &[f32]) -> Self {
-        match QConv::new(w, out_ch, in_ch, kernel, bias.to_vec()) {
+    fn new(stored: StoredLayer, out_ch: usize, in_ch: usize, kernel: usize) -> Self {
+        let q = match &stored {
+            StoredLayer::Int8 {
+                codes,
+                scales,
+                bias,
+                ..
+            } => QConv::from_codes(codes, scales, out_ch, in_ch, kernel, bias.clone()),
+            StoredLayer::F32(l) => {
+                QConv::new(&l.weight.data, out_ch, in_ch, kernel, l.bias.clone())
+            }
+        };
+        match q {
             Some(q) => Int16Layer::Int(q),
-            None => Int16Layer::Exact(FConv::new(w, out_ch, in_ch, kernel, bias.to_vec())),
+            None => {
+                let l = stored.into_f32();
+                Int16Layer::Exact(FConv::new(&l.weight.data, out_ch, in_ch, kernel, l.bias))
+            }
         }
     }
 }
@@ -294,14 +308,18 @@ impl Network {
         weights: Weights,
         arithmetic: Arithmetic,
     ) -> Result<Self> {
-        Self::from_layers(cfg, weights.layers.into_iter().map(Ok), arithmetic)
+        Self::from_layers(
+            cfg,
+            weights.layers.into_iter().map(|l| Ok(StoredLayer::F32(l))),
+            arithmetic,
+        )
     }
 
     /// Builds the network from layers decoded one at a time (each decoded
     /// copy is dropped once its layer is built), laid out as `cfg.layers()`.
     pub fn from_layers(
         cfg: &Config,
-        weights: impl Iterator<Item = Result<crate::weights::LayerWeights>>,
+        weights: impl Iterator<Item = Result<StoredLayer>>,
         arithmetic: Arithmetic,
     ) -> Result<Self> {
         let device = Device::Cpu;
@@ -309,7 +327,7 @@ impl Network {
         let mut layers = Vec::with_capacity(graph.layers.len());
         let mut weights = weights.peekable();
         for spec in &graph.layers {
-            let Some(l) = weights.next().transpose()? else {
+            let Some(stored) = weights.next().transpose()? else {
                 return Err(Error::input(
                     "weights",
                     format!(
@@ -319,54 +337,63 @@ impl Network {
                     ),
                 ));
             };
-            if l.name != spec.name || l.weight.shape != spec.weight_shape() {
+            if stored.name() != spec.name || stored.shape() != spec.weight_shape() {
                 return Err(Error::MissingKey {
                     source_name: "weights".into(),
                     key: format!("{}.weight", spec.name),
                 });
             }
-            let n = l.bias.len();
-            layers.push(match spec.kind {
+            let (out_ch, in_ch, kernel) = match spec.kind {
                 LayerKind::Conv {
-                    padding,
                     in_ch,
                     out_ch,
                     kernel,
-                } => Layer::Conv(Conv {
-                    weights: match arithmetic {
-                        Arithmetic::Int16 => {
-                            match Int16Layer::new(&l.weight.data, out_ch, in_ch, kernel, &l.bias) {
-                                Int16Layer::Int(q) => ConvWeights::Int(q),
-                                Int16Layer::Exact(f) => ConvWeights::Exact(f),
-                            }
+                    ..
+                } => (out_ch, in_ch, kernel),
+                LayerKind::Linear { inputs, outputs } => (outputs, inputs, 1),
+            };
+            layers.push(match arithmetic {
+                Arithmetic::Int16 => {
+                    match (Int16Layer::new(stored, out_ch, in_ch, kernel), spec.kind) {
+                        (Int16Layer::Int(q), LayerKind::Conv { padding, .. }) => {
+                            Layer::Conv(Conv {
+                                weights: ConvWeights::Int(q),
+                                padding,
+                            })
                         }
-                        Arithmetic::F32 => ConvWeights::F32 {
-                            weight: Tensor::from_vec(
-                                l.weight.data,
-                                l.weight.shape.as_slice(),
-                                &device,
-                            )?,
-                            bias: Tensor::from_vec(l.bias, (1, n, 1), &device)?,
-                        },
-                    },
-                    padding,
-                }),
-                LayerKind::Linear { inputs, outputs } => Layer::Linear(match arithmetic {
-                    Arithmetic::Int16 => {
-                        match Int16Layer::new(&l.weight.data, outputs, inputs, 1, &l.bias) {
-                            Int16Layer::Int(q) => Linear::Int(q),
-                            Int16Layer::Exact(f) => Linear::Exact(f),
+                        (Int16Layer::Exact(f), LayerKind::Conv { padding, .. }) => {
+                            Layer::Conv(Conv {
+                                weights: ConvWeights::Exact(f),
+                                padding,
+                            })
+                        }
+                        (Int16Layer::Int(q), LayerKind::Linear { .. }) => {
+                            Layer::Linear(Linear::Int(q))
+                        }
+                        (Int16Layer::Exact(f), LayerKind::Linear { .. }) => {
+                            Layer::Linear(Linear::Exact(f))
                         }
                     }
-                    Arithmetic::F32 => {
-                        let weight =
-                            Tensor::from_vec(l.weight.data, l.weight.shape.as_slice(), &device)?;
-                        Linear::F32 {
+                }
+                Arithmetic::F32 => {
+                    let l = stored.into_f32();
+                    let n = l.bias.len();
+                    let weight =
+                        Tensor::from_vec(l.weight.data, l.weight.shape.as_slice(), &device)?;
+                    match spec.kind {
+                        LayerKind::Conv { padding, .. } => Layer::Conv(Conv {
+                            weights: ConvWeights::F32 {
+                                weight,
+                                bias: Tensor::from_vec(l.bias, (1, n, 1), &device)?,
+                            },
+                            padding,
+                        }),
+                        LayerKind::Linear { .. } => Layer::Linear(Linear::F32 {
                             weight_t: weight.t()?.contiguous()?,
                             bias: Tensor::from_vec(l.bias, n, &device)?,
-                        }
+                        }),
                     }
-                }),
+                }
             });
         }
         if weights.peek().is_some() {

@@ -80,8 +80,9 @@ pub struct QConv {
 
 impl QConv {
     /// Packs `weight` (`[out, in, kernel]`, PyTorch layout) when every
-    /// channel is int8 codes times a scale (a layer stored as int8: the codes
-    /// are recovered exactly); `None` otherwise (a layer kept at f16 or f32).
+    /// channel is int8 codes times a scale (a layer stored as int8, then
+    /// dequantized: the codes are recovered exactly); `None` otherwise (a
+    /// layer kept at f16 or f32).
     pub fn new(
         weight: &[f32],
         out_ch: usize,
@@ -90,38 +91,71 @@ impl QConv {
         bias: Vec<f32>,
     ) -> Option<Self> {
         let k_len = in_ch * kernel;
-        let pairs = k_len.div_ceil(2);
-        let groups = out_ch.div_ceil(GROUP);
-        let mut w = vec![0i8; groups * pairs * GROUP * 2];
-        let mut w_scale = vec![1f32; out_ch];
-        for c in 0..out_ch {
-            let row = &weight[c * k_len..(c + 1) * k_len];
+        let mut codes = vec![0i8; weight.len()];
+        let mut scales = vec![0f32; out_ch];
+        for (c, (row, q)) in weight
+            .chunks(k_len.max(1))
+            .zip(codes.chunks_mut(k_len.max(1)))
+            .enumerate()
+            .take(out_ch)
+        {
             let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
             if max == 0.0 {
                 continue;
             }
-            // The quantizer maps each channel's largest magnitude to ±127.
-            let s = max / WEIGHT_MAX as f32;
-            let code = |v: f32| v / s;
-            if !max.is_finite()
-                || row
-                    .iter()
-                    .any(|&v| (code(v) - code(v).round()).abs() > 1e-3)
-            {
+            if !max.is_finite() {
                 return None;
             }
-            w_scale[c] = s;
+            // The quantizer maps each channel's largest magnitude to ±127.
+            let inv = WEIGHT_MAX as f32 / max;
+            for (d, &v) in q.iter_mut().zip(row) {
+                let code = v * inv;
+                let r = code.round();
+                if (code - r).abs() > 1e-3 {
+                    return None;
+                }
+                *d = r as i8;
+            }
+            scales[c] = max / WEIGHT_MAX as f32;
+        }
+        Self::from_codes(&codes, &scales, out_ch, in_ch, kernel, bias)
+    }
+
+    /// Packs int8 `codes` (`[out, in, kernel]`) with a scale per output
+    /// channel, as an int8 file stores them.
+    pub fn from_codes(
+        codes: &[i8],
+        scales: &[f32],
+        out_ch: usize,
+        in_ch: usize,
+        kernel: usize,
+        bias: Vec<f32>,
+    ) -> Option<Self> {
+        let k_len = in_ch * kernel;
+        if codes.len() != out_ch * k_len || scales.len() != out_ch || bias.len() != out_ch {
+            return None;
+        }
+        let pairs = k_len.div_ceil(2);
+        let groups = out_ch.div_ceil(GROUP);
+        let mut w = vec![0i8; groups * pairs * GROUP * 2];
+        for (c, row) in codes.chunks(k_len.max(1)).enumerate() {
             let (g, lane) = (c / GROUP, c % GROUP);
-            for ci in 0..in_ch {
-                for t in 0..kernel {
+            for (ci, taps) in row.chunks(kernel.max(1)).enumerate() {
+                for (t, &q) in taps.iter().enumerate() {
                     let k = t * in_ch + ci;
-                    let q = code(row[ci * kernel + t]).round().clamp(-127.0, 127.0) as i8;
                     w[((g * pairs + k / 2) * GROUP + lane) * 2 + k % 2] = q;
                 }
             }
         }
-        // Two products per lane and pair: keep every chunk's sum within i32.
-        let per_pair = 2 * i64::from(WEIGHT_MAX) * i64::from(ACT_MAX);
+        // Two products per lane and pair: keep every chunk's sum within i32
+        // (a file may hold -128, which the quantizer never writes).
+        let wmax = codes
+            .iter()
+            .map(|&q| i64::from(q).abs())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let per_pair = 2 * wmax * i64::from(ACT_MAX);
         let flush = ((i64::from(i32::MAX) / per_pair) as usize).clamp(1, pairs.max(1));
         Some(QConv {
             out_ch,
@@ -131,7 +165,7 @@ impl QConv {
             pairs,
             flush,
             w,
-            w_scale,
+            w_scale: scales.to_vec(),
             bias,
         })
     }
@@ -428,6 +462,23 @@ mod tests {
         let q = QConv::new(&w, 64, 32, 8, vec![0.0; 64]).expect("int8 codes");
         // 256 K values of int8 x 8191: chunks of 1032 pairs never overflow; one chunk here.
         assert_eq!(q.flush, q.pairs);
+    }
+
+    #[test]
+    fn a_code_of_minus_128_does_not_overflow() {
+        // Every product at its largest with a code the quantizer never writes.
+        let (cout, cin, k, len) = (16, 480, 8, 9);
+        let codes = vec![-128i8; cout * cin * k];
+        let q = QConv::from_codes(&codes, &vec![1.0; cout], cout, cin, k, vec![0.0; cout]).unwrap();
+        let x = vec![-1.0f32; cin * len];
+        let y = q.forward(&x, 1, len, 0, &window_scales(&x, 1), false);
+        let want = 128.0 * (cin * k) as f32;
+        for v in y {
+            assert!(
+                (v - want).abs() <= 1e-4 * want,
+                "{v} vs {want}: an i32 sum overflowed"
+            );
+        }
     }
 
     #[test]

@@ -11,8 +11,8 @@ use safetensors::{Dtype as StDtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::quant::{dequantize_int8, quantize_int8, DType};
-use super::{LayerWeights, RawTensor, Weights};
+use super::quant::{quantize_int8, DType};
+use super::{LayerWeights, RawTensor, StoredLayer, Weights};
 use crate::architecture::Config;
 use crate::error::{Error, Result, ShapeText};
 use crate::window::CHANNEL_ORDER;
@@ -235,7 +235,9 @@ pub fn decode_weights(
     bytes: &[u8],
     source_name: &str,
 ) -> Result<Weights> {
-    let layers = decode_layers(cfg, dtype, bytes, source_name)?.collect::<Result<Vec<_>>>()?;
+    let layers = decode_layers(cfg, dtype, bytes, source_name)?
+        .map(|l| l.map(StoredLayer::into_f32))
+        .collect::<Result<Vec<_>>>()?;
     Ok(Weights { layers })
 }
 
@@ -247,7 +249,7 @@ pub fn decode_layers<'a>(
     dtype: DType,
     bytes: &'a [u8],
     source_name: &'a str,
-) -> Result<impl Iterator<Item = Result<LayerWeights>> + 'a> {
+) -> Result<impl Iterator<Item = Result<StoredLayer>> + 'a> {
     let st = SafeTensors::deserialize(bytes).map_err(|e| {
         Error::input(
             source_name,
@@ -265,7 +267,7 @@ fn decode_layer(
     spec: crate::architecture::LayerSpec,
     dtype: DType,
     source_name: &str,
-) -> Result<LayerWeights> {
+) -> Result<StoredLayer> {
     let get = |key: &str, expected: &[usize], want: StDtype| -> Result<&[u8]> {
         let view = st.tensor(key).map_err(|_| Error::MissingKey {
             source_name: source_name.to_string(),
@@ -312,19 +314,26 @@ fn decode_layer(
                 &[n],
                 StDtype::F32,
             )?);
-            let q: Vec<i8> = get(&wkey, &shape, StDtype::I8)?
+            let codes: Vec<i8> = get(&wkey, &shape, StDtype::I8)?
                 .iter()
                 .map(|&b| b as i8)
                 .collect();
-            dequantize_int8(&q, &scales)
+            let bias = f32s(get(&format!("{}.bias", spec.name), &[n], StDtype::F32)?);
+            return Ok(StoredLayer::Int8 {
+                name: spec.name,
+                shape,
+                codes,
+                scales,
+                bias,
+            });
         }
     };
     let bias = f32s(get(&format!("{}.bias", spec.name), &[n], StDtype::F32)?);
-    Ok(LayerWeights {
+    Ok(StoredLayer::F32(LayerWeights {
         name: spec.name,
         weight: RawTensor::new(shape, data),
         bias,
-    })
+    }))
 }
 
 /// Writes a model directory; returns its manifest.
@@ -468,7 +477,9 @@ pub fn load_weights_with_digest(
 ) -> Result<Weights> {
     let layers = load_layers_with_digest(m, bytes, source_name, sha256)?;
     Ok(Weights {
-        layers: layers.collect::<Result<Vec<_>>>()?,
+        layers: layers
+            .map(|l| l.map(StoredLayer::into_f32))
+            .collect::<Result<Vec<_>>>()?,
     })
 }
 
@@ -478,7 +489,7 @@ pub fn load_layers_with_digest<'a>(
     bytes: &'a [u8],
     source_name: &'a str,
     sha256: Option<&str>,
-) -> Result<impl Iterator<Item = Result<LayerWeights>> + 'a> {
+) -> Result<impl Iterator<Item = Result<StoredLayer>> + 'a> {
     if bytes.len() as u64 != m.weights.bytes {
         return Err(Error::input(
             source_name,

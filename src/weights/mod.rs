@@ -36,6 +36,56 @@ pub struct LayerWeights {
     pub bias: Vec<f32>,
 }
 
+/// One inference layer as its file stores it: f32 (decoded from f32 or f16),
+/// or int8 codes with a scale per output channel, not yet dequantized (the
+/// int16 network packs the codes as they are).
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoredLayer {
+    F32(LayerWeights),
+    Int8 {
+        name: String,
+        /// PyTorch layout, as [`LayerWeights::weight`].
+        shape: Vec<usize>,
+        codes: Vec<i8>,
+        scales: Vec<f32>,
+        bias: Vec<f32>,
+    },
+}
+
+impl StoredLayer {
+    /// The layer in f32 (int8 codes dequantized).
+    pub fn into_f32(self) -> LayerWeights {
+        match self {
+            StoredLayer::F32(l) => l,
+            StoredLayer::Int8 {
+                name,
+                shape,
+                codes,
+                scales,
+                bias,
+            } => LayerWeights {
+                name,
+                weight: RawTensor::new(shape, quant::dequantize_int8(&codes, &scales)),
+                bias,
+            },
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            StoredLayer::F32(l) => &l.name,
+            StoredLayer::Int8 { name, .. } => name,
+        }
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            StoredLayer::F32(l) => &l.weight.shape,
+            StoredLayer::Int8 { shape, .. } => shape,
+        }
+    }
+}
+
 /// Every inference layer's parameters, in [`crate::architecture::Config::layers`] order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Weights {
