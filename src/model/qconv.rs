@@ -204,29 +204,46 @@ impl QConv {
             }
         });
         let width = self.groups * GROUP;
-        // Output positions of all windows in order; position g reads its K
-        // values from `bases[g]`. Tasks of TILE_POSITIONS positions may span
-        // windows, so the short maps of the last stages fill register blocks.
-        let bases: Vec<usize> = (0..n)
-            .flat_map(|i| (0..len_out).map(move |j| i * stride + j * self.in_ch))
-            .collect();
-        let mut acc = vec![0f32; bases.len() * width];
-        let run = |bases: &[usize], out: &mut [f32]| {
-            simd::gemm(&self.w, self.groups, self.pairs, self.flush, &q, bases, out);
-        };
-        for_each_tile(&mut acc, width, &bases, run);
         let mut y = vec![0f32; n * self.out_ch * len_out];
-        for_each_window(&mut y, self.out_ch * len_out, |i, dst| {
-            let src = &acc[i * len_out * width..(i + 1) * len_out * width];
-            for c in 0..self.out_ch {
-                let m = self.w_scale[c] * scales[i].scale;
-                let b = self.bias[c];
-                for (j, d) in dst[c * len_out..(c + 1) * len_out].iter_mut().enumerate() {
-                    let v = src[j * width + c] * m + b;
-                    *d = if relu { v.max(0.0) } else { v };
+        if len_out == 0 {
+            return y;
+        }
+        // Whole windows at a time, about CHUNK_POSITIONS output positions: the
+        // i32 sums' f32 buffer stays small whatever the batch (wasm memory
+        // never shrinks, so a peak stays resident).
+        let per_chunk = (CHUNK_POSITIONS / len_out).max(1);
+        let mut acc = vec![0f32; per_chunk.min(n) * len_out * width];
+        for (c0, y_chunk) in (0..n)
+            .step_by(per_chunk)
+            .zip(y.chunks_mut(per_chunk * self.out_ch * len_out))
+        {
+            let windows = per_chunk.min(n - c0);
+            // Output positions of the chunk's windows in order; position g reads
+            // its K values from `bases[g]`. Tiles of TILE_POSITIONS positions may
+            // span windows, so the short maps of the last stages fill register blocks.
+            let bases: Vec<usize> = (c0..c0 + windows)
+                .flat_map(|i| (0..len_out).map(move |j| i * stride + j * self.in_ch))
+                .collect();
+            let acc = &mut acc[..bases.len() * width];
+            acc.fill(0.0);
+            let run = |bases: &[usize], out: &mut [f32]| {
+                simd::gemm(&self.w, self.groups, self.pairs, self.flush, &q, bases, out);
+            };
+            for_each_tile(acc, width, &bases, run);
+            let acc = &*acc;
+            for_each_window(y_chunk, self.out_ch * len_out, |k, dst| {
+                let src = &acc[k * len_out * width..(k + 1) * len_out * width];
+                let scale = scales[c0 + k].scale;
+                for c in 0..self.out_ch {
+                    let m = self.w_scale[c] * scale;
+                    let b = self.bias[c];
+                    for (j, d) in dst[c * len_out..(c + 1) * len_out].iter_mut().enumerate() {
+                        let v = src[j * width + c] * m + b;
+                        *d = if relu { v.max(0.0) } else { v };
+                    }
                 }
-            }
-        });
+            });
+        }
         y
     }
 }
@@ -317,6 +334,9 @@ pub fn window_scales(x: &[f32], n: usize) -> Vec<ActScale> {
         .map(|w| ActScale::for_max(w.iter().fold(0f32, |m, v| m.max(v.abs()))))
         .collect()
 }
+
+/// Output positions per chunk of windows computed together (see `forward`).
+const CHUNK_POSITIONS: usize = 4096;
 
 /// Output positions per task: a task computes every channel of its positions.
 const TILE_POSITIONS: usize = 32;
