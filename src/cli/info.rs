@@ -24,6 +24,10 @@ pub fn run(model_dir: &Path) -> Result<ExitCode, Error> {
     );
     println!("parameters:    {} (batch norms folded)", m.parameters);
     println!(
+        "arithmetic:    {} (CPU)",
+        model.network.arithmetic().describe()
+    );
+    println!(
         "meta branch:   convs {:?} (kernel {}), hidden {}, {} meta-features",
         a.meta.channels, a.meta.kernel, a.meta.hidden, a.meta.outputs
     );
