@@ -161,3 +161,49 @@ fn a_lost_gpu_device_falls_back_to_the_cpu_and_says_so() {
     assert_eq!(after, cpu, "after the loss, results come from the CPU");
     assert!(max_abs_diff_f32(&before, &cpu) <= 1e-4);
 }
+
+#[test]
+fn a_batch_over_the_binding_limit_is_split_not_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
+    let (manifest, weights) = brain_resnet::weights::format::read_model_dir(dir.path()).unwrap();
+    let Some(mut gpu) = gpu_or_skip(&manifest.architecture, &weights) else {
+        return;
+    };
+    let model = Model::load_dir(dir.path()).unwrap();
+    let recs = brain_resnet::io::fasta::read_fasta(
+        std::io::BufReader::new(std::fs::File::open(fixture("sequences.fa")).unwrap()),
+        "sequences.fa",
+    )
+    .unwrap();
+    let mut windows = vec![];
+    for r in &recs {
+        windows.extend(brain_resnet::window::encode(&r.name, &r.sequence, 1000).unwrap());
+    }
+    let n = windows.len() / 4000;
+    assert!(n >= 4, "{n} windows: too few to show a split");
+    let cpu = model.network.predict(&windows).unwrap();
+    // A device whose largest binding holds 3 windows' activations (and one byte
+    // more): a request for all windows at once runs as batches of 3.
+    let per = gpu.largest_binding_per_window();
+    assert!(
+        gpu.batch_limit().unwrap() >= n,
+        "the real limit already splits"
+    );
+    gpu.set_binding_limit(3 * per + 1);
+    assert_eq!(gpu.batch_limit().unwrap(), 3);
+    let g = gpu.predict(&windows, n).unwrap();
+    let d = max_abs_diff_f32(&g, &cpu);
+    eprintln!("{n} windows under a 3-window binding limit: max |GPU - CPU| = {d:.2e}");
+    assert!(d <= 1e-4, "{d}");
+    // The plans built (one per batch size run) hold at most 3 windows.
+    let sizes = gpu.plan_batches();
+    assert!(
+        sizes.contains(&3) && sizes.iter().all(|&b| b <= 3),
+        "{sizes:?}"
+    );
+    // A limit below one window's activations is an error, not a validation failure.
+    gpu.set_binding_limit(per - 1);
+    let e = gpu.predict(&windows, n).unwrap_err().to_string();
+    assert!(e.contains("binding"), "{e}");
+}

@@ -85,13 +85,15 @@ pub async fn open(allow_software: bool) -> Result<Opened> {
 /// 4 the residual (read-only storage), 5 the output (read-write).
 pub struct Kernels {
     layout: wgpu::BindGroupLayout,
-    conv: wgpu::ComputePipeline,
+    /// One per kernel length in the network (`KW` overridden), by length.
+    conv: Vec<(u32, wgpu::ComputePipeline)>,
     pool: wgpu::ComputePipeline,
     linear: wgpu::ComputePipeline,
 }
 
 impl Kernels {
-    pub fn new(device: &wgpu::Device) -> Kernels {
+    /// The pipelines, with a convolution pipeline for each of `conv_lengths`.
+    pub fn new(device: &wgpu::Device, conv_lengths: &[u32]) -> Kernels {
         let f32_bytes = NonZeroU64::new(4);
         let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
             binding,
@@ -128,31 +130,46 @@ impl Kernels {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipeline = |label: &str, module: wgpu::ShaderModuleDescriptor| {
-            let module = device.create_shader_module(module);
+        let pipeline = |label: &str, module: &wgpu::ShaderModule, constants: &[(&str, f64)]| {
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(label),
                 layout: Some(&pipeline_layout),
-                module: &module,
+                module,
                 entry_point: Some("main"),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    ..Default::default()
+                },
                 cache: None,
             })
         };
+        let conv = device.create_shader_module(wgpu::include_wgsl!("shaders/conv.wgsl"));
+        let pool = device.create_shader_module(wgpu::include_wgsl!("shaders/pool.wgsl"));
+        let linear = device.create_shader_module(wgpu::include_wgsl!("shaders/linear.wgsl"));
+        let mut lengths = conv_lengths.to_vec();
+        lengths.sort_unstable();
+        lengths.dedup();
         Kernels {
-            conv: pipeline("conv", wgpu::include_wgsl!("shaders/conv.wgsl")),
-            pool: pipeline("pool", wgpu::include_wgsl!("shaders/pool.wgsl")),
-            linear: pipeline("linear", wgpu::include_wgsl!("shaders/linear.wgsl")),
+            conv: lengths
+                .into_iter()
+                .map(|k| {
+                    let label = format!("conv k{k}");
+                    (k, pipeline(&label, &conv, &[("KW", f64::from(k))]))
+                })
+                .collect(),
+            pool: pipeline("pool", &pool, &[]),
+            linear: pipeline("linear", &linear, &[]),
             layout,
         }
     }
 
-    pub fn pipeline(&self, kernel: Kernel) -> &wgpu::ComputePipeline {
-        match kernel {
-            Kernel::Conv => &self.conv,
+    /// The pipeline of `kernel`; `None` for a convolution length not built.
+    pub fn pipeline(&self, kernel: Kernel) -> Option<&wgpu::ComputePipeline> {
+        Some(match kernel {
+            Kernel::Conv(k) => self.conv.iter().find(|(l, _)| *l == k).map(|(_, p)| p)?,
             Kernel::Pool => &self.pool,
             Kernel::Linear => &self.linear,
-        }
+        })
     }
 
     /// A bind group: `params` as the uniform, then input, weights, bias,

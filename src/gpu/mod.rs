@@ -26,7 +26,8 @@ use crate::weights::Weights;
 use device::Kernels;
 use plan::{Launch, Plan, Step};
 
-/// The conv kernel stages `TILE + 16` inputs per workgroup: kernels up to 17 wide.
+/// The widest convolution kernel the GPU path accepts (the implicit-GEMM
+/// kernel has no structural limit; this bounds the pipelines built).
 pub const MAX_CONV_KERNEL: usize = 17;
 
 /// Idle plans kept for reuse (a plan per batch size in use; an odd last
@@ -60,6 +61,9 @@ pub struct GpuNetwork {
     idle: Mutex<Vec<Plan>>,
     errors: Arc<Mutex<Vec<String>>>,
     adapter: String,
+    /// The largest storage binding the device allows, in bytes (batches are
+    /// split so that no activation buffer exceeds it).
+    binding_limit: u64,
 }
 
 impl GpuNetwork {
@@ -98,7 +102,18 @@ impl GpuNetwork {
         let launches = plan::schedule(&graph)?;
         let allocation = plan::allocate(&graph, &launches);
         let opened = device::open(allow_software).await?;
-        let kernels = Kernels::new(&opened.device);
+        let conv_lengths: Vec<u32> = graph
+            .layers
+            .iter()
+            .filter_map(|l| match l.kind {
+                LayerKind::Conv { kernel, .. } => u32::try_from(kernel).ok(),
+                _ => None,
+            })
+            .collect();
+        let kernels = Kernels::new(&opened.device, &conv_lengths);
+        let device_limits = opened.device.limits();
+        let binding_limit = u64::from(device_limits.max_storage_buffer_binding_size)
+            .min(device_limits.max_buffer_size);
         let mut layers = Vec::with_capacity(graph.layers.len());
         for spec in &graph.layers {
             let l = weights
@@ -141,6 +156,7 @@ impl GpuNetwork {
             idle: Mutex::default(),
             errors: opened.errors,
             adapter: opened.adapter,
+            binding_limit,
         };
         net.check_errors()?;
         Ok(net)
@@ -163,6 +179,39 @@ impl GpuNetwork {
         let per_window =
             self.allocation.slots.iter().sum::<usize>() + 4 * self.cfg.window + self.cfg.outputs;
         (per_window * batch * 4) as u64
+    }
+
+    /// Bytes per window of the largest activation binding (a shared slot,
+    /// the input or the output).
+    pub fn largest_binding_per_window(&self) -> u64 {
+        let floats = self
+            .allocation
+            .slots
+            .iter()
+            .copied()
+            .chain([4 * self.cfg.window, self.cfg.outputs])
+            .max()
+            .unwrap_or(1);
+        (floats * 4) as u64
+    }
+
+    /// The largest batch one dispatch can take within the device's binding
+    /// limit (larger requests are split into batches of at most this).
+    pub fn batch_limit(&self) -> Result<usize> {
+        plan::max_batch_within(self.largest_binding_per_window(), self.binding_limit)
+    }
+
+    /// Lowers the binding limit batches are split by (tests force a small
+    /// one; a limit above the device's is ignored).
+    pub fn set_binding_limit(&mut self, bytes: u64) {
+        self.binding_limit = self.binding_limit.min(bytes);
+    }
+
+    /// The batch sizes of the plans kept for reuse (one per batch size run
+    /// recently): shows how requests were split.
+    pub fn plan_batches(&self) -> Vec<usize> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.iter().map(|p| p.batch).collect()
     }
 
     fn check_errors(&self) -> Result<()> {
@@ -233,6 +282,9 @@ impl GpuNetwork {
         let mut steps = vec![];
         for launch in &self.launches {
             let (kernel, params, groups) = plan::launch_params(g, launch, n)?;
+            if self.kernels.pipeline(kernel).is_none() {
+                return Err(gpu_err(format!("no pipeline for {kernel:?}")));
+            }
             let (x, layer, residual, y) = match launch {
                 Launch::Conv {
                     layer,
@@ -285,7 +337,9 @@ impl GpuNetwork {
     }
 
     /// Predicts `[n, 4, window]` one-hot windows, at most `max_batch` per
-    /// dispatch; returns `n * outputs` probabilities (blocking: native only).
+    /// dispatch (and at most what the device's binding limit allows:
+    /// [`GpuNetwork::batch_limit`]); returns `n * outputs` probabilities
+    /// (blocking: native only).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn predict(&self, windows: &[f32], max_batch: usize) -> Result<Vec<f32>> {
         pollster::block_on(self.predict_async(windows, max_batch))
@@ -303,8 +357,11 @@ impl GpuNetwork {
             )));
         }
         let mut out = Vec::with_capacity(windows.len() / per * self.cfg.outputs);
-        for chunk in windows.chunks(per * max_batch.max(1)) {
-            let plan = self.take_plan(chunk.len() / per)?;
+        let mut start = 0;
+        for n in plan::batches(windows.len() / per, max_batch, self.batch_limit()?) {
+            let chunk = &windows[start * per..(start + n) * per];
+            start += n;
+            let plan = self.take_plan(n)?;
             self.submit(&plan, chunk);
             let (tx, rx) = readback::oneshot();
             plan.readback
@@ -335,7 +392,11 @@ impl GpuNetwork {
                 timestamp_writes: None,
             });
             for step in &plan.steps {
-                pass.set_pipeline(self.kernels.pipeline(step.kernel));
+                // Every step's pipeline was checked when the plan was built.
+                let Some(pipeline) = self.kernels.pipeline(step.kernel) else {
+                    continue;
+                };
+                pass.set_pipeline(pipeline);
                 pass.set_bind_group(0, &step.bind_group, &[]);
                 pass.dispatch_workgroups(step.groups.0, step.groups.1, 1);
             }

@@ -18,10 +18,11 @@ use crate::error::{Error, Result};
 
 use super::params::{ConvParams, LinearParams, PoolParams, RELU, RESIDUAL, SIGMOID};
 
-/// The three kernels (one WGSL file each).
+/// The three kernels (one WGSL file each); a convolution's pipeline is
+/// specialized for its kernel length (a WGSL `override`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Kernel {
-    Conv,
+    Conv(u32),
     Pool,
     Linear,
 }
@@ -273,8 +274,36 @@ impl Params {
 }
 
 const MAX_DISPATCH: u32 = 65535;
-pub const CONV_TILE: u32 = 64;
+/// `conv.wgsl`'s tile: output channels x (window, position) columns.
+pub const CONV_TILE_M: u32 = 32;
+pub const CONV_TILE_N: u32 = 64;
+/// `linear.wgsl`'s tile: outputs x windows.
+pub const LINEAR_TILE_O: u32 = 4;
+pub const LINEAR_TILE_B: u32 = 8;
 const WG: u32 = 64;
+
+/// The largest batch whose every binding fits in `limit` bytes, when the
+/// largest binding takes `bytes_per_window` per window (the activation
+/// buffers grow with the batch; weights do not). `Err` when not even one
+/// window fits.
+pub fn max_batch_within(bytes_per_window: u64, limit: u64) -> Result<usize> {
+    let n = limit / bytes_per_window.max(1);
+    if n == 0 {
+        return Err(Error::Gpu {
+            message: format!(
+                "one window needs a {bytes_per_window}-byte binding; the adapter allows {limit}"
+            ),
+        });
+    }
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// The batch sizes `n` windows run in: chunks of at most `max_batch` (the
+/// caller's choice) and at most `limit_batch` (what the bindings allow).
+pub fn batches(n: usize, max_batch: usize, limit_batch: usize) -> Vec<usize> {
+    let step = max_batch.max(1).min(limit_batch.max(1));
+    (0..n).step_by(step).map(|s| step.min(n - s)).collect()
+}
 
 /// Workgroups as `(x, y)` within the per-dimension limit.
 pub fn split_dispatch(groups: u32) -> (u32, u32) {
@@ -336,11 +365,14 @@ pub fn launch_params(
                 pad: u32_of(padding, "padding")?,
                 flags,
             };
-            let rows = u32_of(n * out_ch, "rows")?;
-            let groups = rows
-                .checked_mul(p.lout.div_ceil(CONV_TILE))
+            u32_of(n * (out_ch * lout).max(in_ch * lin), "activations")?;
+            let columns = u32_of(n * lout, "columns")?;
+            let groups = p
+                .cout
+                .div_ceil(CONV_TILE_M)
+                .checked_mul(columns.div_ceil(CONV_TILE_N))
                 .ok_or_else(|| unsupported("too many workgroups".into()))?;
-            (Kernel::Conv, Params::Conv(p), split_dispatch(groups))
+            (Kernel::Conv(p.k), Params::Conv(p), split_dispatch(groups))
         }
         Launch::Pool {
             input,
@@ -381,7 +413,8 @@ pub fn launch_params(
                 },
                 _pad: [0; 2],
             };
-            let groups = u32_of(n * outputs, "outputs")?;
+            u32_of(n * p.stride.max(p.inputs) as usize, "activations")?;
+            let groups = p.outputs.div_ceil(LINEAR_TILE_O) * n32.div_ceil(LINEAR_TILE_B);
             (Kernel::Linear, Params::Linear(p), split_dispatch(groups))
         }
     })
@@ -391,6 +424,19 @@ pub fn launch_params(
 mod tests {
     use super::*;
     use crate::architecture::Config;
+
+    #[test]
+    fn a_batch_over_the_binding_limit_is_split() {
+        // 1.27 MB per window (the published first map) under 128 MiB: 105.
+        let per = 320 * 993 * 4;
+        let limit = 128 << 20;
+        assert_eq!(max_batch_within(per, limit).unwrap(), 105);
+        assert_eq!(batches(256, 256, 105), vec![105, 105, 46]);
+        assert_eq!(batches(10, 4, 105), vec![4, 4, 2]);
+        assert_eq!(batches(7, 16, 3), vec![3, 3, 1]);
+        assert_eq!(batches(0, 16, 3), Vec::<usize>::new());
+        assert!(max_batch_within(per, per - 1).is_err());
+    }
 
     #[test]
     fn published_schedule_fuses_adds_and_shares_buffers() {
