@@ -60,9 +60,13 @@ impl Exec for Recorder {
         relu: bool,
     ) -> candle_core::Result<Tensor> {
         if let ConvWeights::Int(_) = c.weights {
+            // The input's values were recorded when it was computed.
             let n = x.dims3()?.0;
-            let data = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
-            let s = self.scales[id].get_or_insert_with(|| window_scales(&data, n));
+            let data = &self.maps[id]
+                .as_ref()
+                .ok_or_else(|| candle_core::Error::Msg(format!("value {id} not recorded")))?
+                .data;
+            let s = self.scales[id].get_or_insert_with(|| window_scales(data, n));
             return conv_with(x, c, c.padding, relu, Some(s));
         }
         Plain.conv(x, id, c, relu)
