@@ -106,11 +106,12 @@ class EngineWorker {
     this.pending.clear();
     this.worker.terminate();
   }
-  call(type, payload = {}, onBatch = null) {
+  /** `transfer`: ArrayBuffers moved to the worker, not copied (the weights: one copy fewer per worker). */
+  call(type, payload = {}, onBatch = null, transfer = []) {
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onBatch });
-      this.worker.postMessage({ id, type, ...payload });
+      this.worker.postMessage({ id, type, ...payload }, transfer);
     });
   }
   terminate(reason) {
@@ -223,11 +224,15 @@ export class BrainResNet {
     const size = this.gpu ? 1 : this.cpuWorkers;
     this.pool = Array.from({ length: size }, () => new EngineWorker());
     try {
-      const loaded = await Promise.all(this.pool.map((w) => w.call('load', { manifest: this.manifestText, weights: this.weights.slice(0), sha256: this.sha256 })));
+      const loaded = await Promise.all(this.pool.map((w) => {
+        const weights = this.weights.slice(0);
+        return w.call('load', { manifest: this.manifestText, weights, sha256: this.sha256 }, null, [weights]);
+      }));
       this.arithmetic = loaded[0]?.arithmetic ?? null;
       if (this.gpu) {
         try {
-          const r = await this.pool[0].call('gpu', { weights: this.weights.slice(0), sha256: this.sha256, adapter: this.gpu.adapter });
+          const weights = this.weights.slice(0);
+          const r = await this.pool[0].call('gpu', { weights, sha256: this.sha256, adapter: this.gpu.adapter }, null, [weights]);
           this.backend = { kind: 'gpu', text: this.choice === 'gpu' ? `${r.backend}, as chosen` : r.backend };
           return;
         } catch (e) {
@@ -257,8 +262,12 @@ export class BrainResNet {
     this.pool[k].terminate('replaced');
     const w = new EngineWorker();
     this.pool[k] = w;
-    await w.call('load', { manifest: this.manifestText, weights: this.weights.slice(0), sha256: this.sha256 });
-    if (this.gpu) await w.call('gpu', { weights: this.weights.slice(0), sha256: this.sha256, adapter: this.gpu.adapter });
+    const weights = this.weights.slice(0);
+    await w.call('load', { manifest: this.manifestText, weights, sha256: this.sha256 }, null, [weights]);
+    if (this.gpu) {
+      const again = this.weights.slice(0);
+      await w.call('gpu', { weights: again, sha256: this.sha256, adapter: this.gpu.adapter }, null, [again]);
+    }
   }
 
   /** Stops whatever runs now; the next call starts fresh workers. */

@@ -6,9 +6,9 @@
 //! [`Exec`]utor of the feature-map operations: whole tensors ([`Plain`]) or the
 //! incremental path's patches (see `incremental.rs`).
 
-use candle_core::{DType, Device, Module, Tensor, D};
+use candle_core::{DType, Device, Module, Tensor};
 
-use super::qconv::{sigmoid, window_scales, ActScale, FConv, QConv};
+use super::qconv::{for_each_window, sigmoid, window_scales, ActScale, FConv, QConv};
 use crate::architecture::{Activation, Config, Graph, LayerKind, Op, ValueId};
 use crate::error::{Error, Result};
 use crate::weights::{StoredLayer, Weights};
@@ -135,13 +135,44 @@ enum Layer {
     Linear(Linear),
 }
 
-/// Max pooling over the last dimension with stride = kernel; the remainder is dropped.
+/// Max pooling over the last dimension with stride = kernel; the remainder is
+/// dropped. Our own loop, per window on the thread pool natively: candle's
+/// (a strided copy, then a reduction) ran on one thread and its own pool of
+/// spinning threads, in the way of ours.
 pub(super) fn max_pool(x: &Tensor, k: usize) -> candle_core::Result<Tensor> {
     let (b, c, l) = x.dims3()?;
-    let keep = l / k * k;
-    x.narrow(2, 0, keep)?
-        .reshape((b, c, keep / k, k))?
-        .max(D::Minus1)
+    let lo = l / k.max(1);
+    let data = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+    let mut y = vec![0f32; b * c * lo];
+    for_each_window(&mut y, c * lo, |i, out| {
+        for (ch, row) in out.chunks_exact_mut(lo.max(1)).enumerate() {
+            let src = &data[(i * c + ch) * l..(i * c + ch + 1) * l];
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = src[j * k..(j + 1) * k]
+                    .iter()
+                    .copied()
+                    .fold(f32::NEG_INFINITY, f32::max);
+            }
+        }
+    });
+    Tensor::from_vec(y, (b, c, lo), x.device())
+}
+
+/// `a + b` for two maps of one shape (the residual connection), per window
+/// on the thread pool natively (see [`max_pool`]).
+fn add_maps(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
+    let (n, c, l) = a.dims3()?;
+    if b.dims3()? != (n, c, l) {
+        return a + b; // candle's shape error
+    }
+    let x = a.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+    let mut y = b.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+    for_each_window(&mut y, c * l, |i, out| {
+        for (o, v) in out.iter_mut().zip(&x[i * c * l..(i + 1) * c * l]) {
+            *o = *v + *o;
+        }
+    });
+    Tensor::from_vec(y, (n, c, l), a.device())
 }
 
 pub(super) fn conv_relu(x: &Tensor, c: &Conv, relu: bool) -> candle_core::Result<Tensor> {
@@ -235,7 +266,7 @@ impl Exec for Plain {
         max_pool(x, k)
     }
     fn add(&mut self, a: (&Tensor, ValueId), b: (&Tensor, ValueId)) -> candle_core::Result<Tensor> {
-        a.0 + b.0
+        add_maps(a.0, b.0)
     }
     fn whole(&mut self, x: &Tensor, _: ValueId) -> candle_core::Result<Tensor> {
         Ok(x.clone())

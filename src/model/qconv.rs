@@ -343,7 +343,7 @@ const TILE_POSITIONS: usize = 32;
 
 /// Runs `f(i, part)` on every window's part (`per` values) of `data`: on the
 /// thread pool natively, in order on wasm32.
-fn for_each_window<T: Send, F>(data: &mut [T], per: usize, f: F)
+pub(super) fn for_each_window<T: Send, F>(data: &mut [T], per: usize, f: F)
 where
     F: Fn(usize, &mut [T]) + Sync + Send,
 {
