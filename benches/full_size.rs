@@ -102,7 +102,44 @@ fn run_gpu(batch: usize, seconds: f64) {
 fn run(threads: usize, batch: usize, seconds: f64, arithmetic: Arithmetic, variants: bool) {
     let cfg = Config::published();
     let t0 = Instant::now();
-    let mut weights = random_weights(&cfg, 7);
+    let weights = bench_weights(&cfg, arithmetic);
+    let net = Network::from_weights_with(&cfg, weights, arithmetic).expect("network");
+    if variants {
+        return run_variants(&net, threads, batch, seconds, t0.elapsed().as_secs_f64());
+    }
+    let build_s = t0.elapsed().as_secs_f64();
+    let windows = brain_resnet_bench_windows(&cfg, batch);
+    let (done, secs) = timed(batch, seconds, || net.predict(&windows).expect("predict"));
+    let peak = peak_rss_mib().unwrap_or(f64::NAN);
+    // The same weights in f32 (built after the peak memory is read), for the
+    // error of a faster arithmetic on the benchmark's windows.
+    let error = if arithmetic == Arithmetic::F32 {
+        0.0
+    } else {
+        let f = Network::from_weights_with(&cfg, bench_weights(&cfg, arithmetic), Arithmetic::F32)
+            .expect("network");
+        let (a, b) = (
+            net.predict(&windows).expect("predict"),
+            f.predict(&windows).expect("predict"),
+        );
+        a.iter()
+            .zip(&b)
+            .fold(0f32, |m, (x, y)| m.max((x - y).abs()))
+    };
+    let wps = done as f64 / secs;
+    let gmac = cfg.macs_per_window() as f64 / 1e9;
+    println!(
+        "{{\"engine\":\"brain-resnet ({}, native)\",\"threads\":{threads},\"batch\":{batch},\"windows\":{done},\"seconds\":{secs:.2},\"windows_per_s\":{wps:.2},\"gmac_per_s\":{:.1},\"gmac_per_window\":{gmac:.4},\"build_s\":{build_s:.2},\"max_abs_error_vs_f32\":{error:.2e},\"peak_rss_mib\":{:.0}}}",
+        net.arithmetic().describe(),
+        wps * gmac,
+        peak
+    );
+}
+
+/// Seeded random weights; for the int16 arithmetic, as a model stored as
+/// int8 loads them.
+fn bench_weights(cfg: &Config, arithmetic: Arithmetic) -> brain_resnet::weights::Weights {
+    let mut weights = random_weights(cfg, 7);
     if arithmetic == Arithmetic::Int16 {
         // As a model stored as int8 loads: int8 codes times per-channel scales
         // (max / 127 here: speed does not depend on the values).
@@ -116,21 +153,7 @@ fn run(threads: usize, batch: usize, seconds: f64, arithmetic: Arithmetic, varia
             }
         }
     }
-    let net = Network::from_weights_with(&cfg, weights, arithmetic).expect("network");
-    if variants {
-        return run_variants(&net, threads, batch, seconds, t0.elapsed().as_secs_f64());
-    }
-    let build_s = t0.elapsed().as_secs_f64();
-    let windows = brain_resnet_bench_windows(&cfg, batch);
-    let (done, secs) = timed(batch, seconds, || net.predict(&windows).expect("predict"));
-    let wps = done as f64 / secs;
-    let gmac = cfg.macs_per_window() as f64 / 1e9;
-    println!(
-        "{{\"engine\":\"brain-resnet ({}, native)\",\"threads\":{threads},\"batch\":{batch},\"windows\":{done},\"seconds\":{secs:.2},\"windows_per_s\":{wps:.2},\"gmac_per_s\":{:.1},\"gmac_per_window\":{gmac:.4},\"build_s\":{build_s:.2},\"peak_rss_mib\":{:.0}}}",
-        net.arithmetic().describe(),
-        wps * gmac,
-        peak_rss_mib().unwrap_or(f64::NAN)
-    );
+    weights
 }
 
 /// SNVs as the scorer predicts them: `batch` REF windows whole and one ALT
