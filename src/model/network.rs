@@ -169,7 +169,7 @@ fn add_maps(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
     let mut y = b.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
     for_each_window(&mut y, c * l, |i, out| {
         for (o, v) in out.iter_mut().zip(&x[i * c * l..(i + 1) * c * l]) {
-            *o = *v + *o;
+            *o += *v;
         }
     });
     Tensor::from_vec(y, (n, c, l), a.device())
