@@ -40,6 +40,14 @@ pub(crate) fn gpu_err(e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// A batch submitted and not yet read back.
+struct InFlight {
+    plan: Plan,
+    rx: readback::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
+    /// Natively, what to poll the device for (unused in the browser).
+    _submission: wgpu::SubmissionIndex,
+}
+
 struct LayerBuffers {
     weight: wgpu::Buffer,
     bias: wgpu::Buffer,
@@ -112,7 +120,8 @@ impl GpuNetwork {
             .collect();
         let kernels = Kernels::new(&opened.device, &conv_lengths);
         let device_limits = opened.device.limits();
-        let binding_limit = u64::from(device_limits.max_storage_buffer_binding_size)
+        let binding_limit = device_limits
+            .max_storage_buffer_binding_size
             .min(device_limits.max_buffer_size);
         let mut layers = Vec::with_capacity(graph.layers.len());
         for spec in &graph.layers {
@@ -345,9 +354,11 @@ impl GpuNetwork {
         pollster::block_on(self.predict_async(windows, max_batch))
     }
 
-    /// Predicts `[n, 4, window]` one-hot windows, awaiting each batch's
-    /// readback (natively by polling the device, in the browser on the event
-    /// loop).
+    /// Predicts `[n, 4, window]` one-hot windows with two batches in flight:
+    /// the next batch is uploaded and queued before the previous one's
+    /// readback is awaited (natively by polling the device for that
+    /// submission, in the browser on the event loop), so the GPU does not
+    /// idle while the host reads results.
     pub async fn predict_async(&self, windows: &[f32], max_batch: usize) -> Result<Vec<f32>> {
         let per = 4 * self.cfg.window;
         if !windows.len().is_multiple_of(per) {
@@ -358,31 +369,49 @@ impl GpuNetwork {
         }
         let mut out = Vec::with_capacity(windows.len() / per * self.cfg.outputs);
         let mut start = 0;
+        let mut pending: Option<InFlight> = None;
         for n in plan::batches(windows.len() / per, max_batch, self.batch_limit()?) {
             let chunk = &windows[start * per..(start + n) * per];
             start += n;
+            // A plan of its own: the one in flight keeps its buffers.
             let plan = self.take_plan(n)?;
-            self.submit(&plan, chunk);
-            let (tx, rx) = readback::oneshot();
-            plan.readback
-                .slice(..)
-                .map_async(wgpu::MapMode::Read, move |r| tx.send(r));
-            #[cfg(not(target_arch = "wasm32"))]
-            self.device
-                .poll(wgpu::PollType::wait_indefinitely())
-                .map_err(|e| gpu_err(format!("device lost or stalled: {e}")))?;
-            rx.await
-                .ok_or_else(|| gpu_err("readback never completed"))?
-                .map_err(|e| gpu_err(format!("cannot read results back: {e}")))?;
-            out.extend(self.read_back(&plan)?);
-            self.return_plan(plan);
+            let next = self.submit(plan, chunk);
+            if let Some(prev) = pending.replace(next) {
+                out.extend(self.finish(prev).await?);
+            }
+        }
+        if let Some(last) = pending {
+            out.extend(self.finish(last).await?);
         }
         Ok(out)
     }
 
-    /// Uploads the windows and queues the forward pass and the copy of the
-    /// outputs into the plan's readback buffer.
-    fn submit(&self, plan: &Plan, windows: &[f32]) {
+    /// Awaits a submitted batch's readback, returns its plan and its outputs.
+    async fn finish(&self, batch: InFlight) -> Result<Vec<f32>> {
+        let InFlight {
+            plan,
+            rx,
+            _submission,
+        } = batch;
+        #[cfg(not(target_arch = "wasm32"))]
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(_submission),
+                timeout: None,
+            })
+            .map_err(|e| gpu_err(format!("device lost or stalled: {e}")))?;
+        rx.await
+            .ok_or_else(|| gpu_err("readback never completed"))?
+            .map_err(|e| gpu_err(format!("cannot read results back: {e}")))?;
+        let data = self.read_back(&plan)?;
+        self.return_plan(plan);
+        Ok(data)
+    }
+
+    /// Uploads the windows, queues the forward pass and the copy of the
+    /// outputs into the plan's readback buffer, and asks for that buffer to
+    /// be mapped once the copy is done.
+    fn submit(&self, plan: Plan, windows: &[f32]) -> InFlight {
         self.queue
             .write_buffer(&plan.input, 0, bytemuck::cast_slice(windows));
         let mut encoder = self.device.create_command_encoder(&Default::default());
@@ -403,7 +432,16 @@ impl GpuNetwork {
         }
         let bytes = (plan.out_len * 4) as u64;
         encoder.copy_buffer_to_buffer(&plan.output, 0, &plan.readback, 0, bytes);
-        self.queue.submit([encoder.finish()]);
+        let submission = self.queue.submit([encoder.finish()]);
+        let (tx, rx) = readback::oneshot();
+        plan.readback
+            .slice(..)
+            .map_async(wgpu::MapMode::Read, move |r| tx.send(r));
+        InFlight {
+            plan,
+            rx,
+            _submission: submission,
+        }
     }
 
     /// Copies the mapped readback buffer out, unmaps it, and refuses the
