@@ -174,11 +174,6 @@ impl QConv {
         })
     }
 
-    /// Bytes held by the packed weights, scales and biases.
-    pub fn bytes(&self) -> usize {
-        self.w.len() + 4 * (self.w_scale.len() + self.bias.len())
-    }
-
     /// `relu?(conv(x) + bias)` for `n` windows of `x` (`[n, in_ch, len]`,
     /// channel-major, f32), each quantized with its own scale, with `padding`
     /// zeros on both sides. Returns `[n, out_ch, len_out]`, channel-major.
