@@ -3,6 +3,9 @@
 //!     cargo bench --bench full_size                     # 1 and 2 threads
 //!     cargo bench --bench full_size -- --threads 2 --batch 16 --seconds 20
 //!     cargo bench --bench full_size -- --gpu              # the WGSL path alone
+//!     cargo bench --bench full_size -- --gpu --arithmetic int16
+//!         # the WGSL path with int8 weights (kept int8 on the GPU, decoded in the
+//!         # shader; the GPU's arithmetic is f32 all the same)
 //!     cargo bench --bench full_size -- --threads 2 --arithmetic int16
 //!         # one configuration: int8 weights, int16 activations (the default of
 //!         # int8 models); a plain run measures f32 and int16 side by side
@@ -69,9 +72,13 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 /// The GPU path (wgpu; any adapter, lavapipe included); prints one JSON line.
-fn run_gpu(batch: usize, seconds: f64) {
+fn run_gpu(batch: usize, seconds: f64, arithmetic: Arithmetic) {
     let cfg = Config::published();
-    let weights = random_weights(&cfg, 7);
+    // f32: random weights; int16: the same weights as an int8 model has them.
+    let weights = match arithmetic {
+        Arithmetic::F32 => random_weights(&cfg, 7),
+        Arithmetic::Int16 => bench_weights(&cfg, arithmetic),
+    };
     let t0 = Instant::now();
     let gpu = match brain_resnet::gpu::GpuNetwork::new(&cfg, &weights) {
         Ok(g) => g,
@@ -90,11 +97,15 @@ fn run_gpu(batch: usize, seconds: f64) {
     });
     let wps = done as f64 / secs;
     let gmac = cfg.macs_per_window() as f64 / 1e9;
+    let (packed, f32_bytes) = gpu.weight_bytes();
     println!(
-        "{{\"engine\":\"brain-resnet (WGSL, wgpu)\",\"adapter\":{:?},\"batch\":{batch},\"windows\":{done},\"seconds\":{secs:.2},\"windows_per_s\":{wps:.2},\"gmac_per_s\":{:.1},\"build_s\":{build_s:.2},\"plan_mb_per_window\":{:.2}}}",
+        "{{\"engine\":\"brain-resnet (WGSL, wgpu)\",\"adapter\":{:?},\"batch\":{batch},\"windows\":{done},\"seconds\":{secs:.2},\"windows_per_s\":{wps:.2},\"gmac_per_s\":{:.1},\"build_s\":{build_s:.2},\"plan_mb_per_window\":{:.2},\"weight_mb\":{:.2},\"weight_mb_as_f32\":{:.2},\"batch_limit\":{}}}",
         gpu.adapter(),
         wps * gmac,
-        gpu.plan_bytes(1) as f64 / 1e6
+        gpu.plan_bytes(1) as f64 / 1e6,
+        packed as f64 / 1e6,
+        f32_bytes as f64 / 1e6,
+        gpu.batch_limit().unwrap_or(0)
     );
 }
 
@@ -222,7 +233,7 @@ fn field(json: &str, key: &str) -> Option<f64> {
 fn main() {
     let args = parse_args();
     if args.gpu {
-        run_gpu(args.batch, args.seconds);
+        run_gpu(args.batch, args.seconds, args.arithmetic);
         return;
     }
     if let Some(threads) = args.threads {

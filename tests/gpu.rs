@@ -6,6 +6,7 @@
 
 mod common;
 
+use brain_resnet::gpu::storage::Storage;
 use brain_resnet::gpu::GpuNetwork;
 use brain_resnet::model::{Config, Network};
 use brain_resnet::weights::fold::random_weights;
@@ -206,4 +207,230 @@ fn a_batch_over_the_binding_limit_is_split_not_failed() {
     gpu.set_binding_limit(per - 1);
     let e = gpu.predict(&windows, n).unwrap_err().to_string();
     assert!(e.contains("binding"), "{e}");
+}
+
+/// WebGPU's default `maxStorageBufferBindingSize` (128 MiB), what a page gets
+/// unless it asks for more: the largest batch "the plan allows" below is
+/// taken under it (the native adapter's own limit may be far larger: lavapipe
+/// would allow thousands of windows, too slow to run here).
+const WEBGPU_DEFAULT_BINDING: u64 = 128 << 20;
+
+/// `n` windows cycling through the fixture sequences and their variants (a
+/// base changed per copy, so no two windows of one batch are equal).
+fn fixture_windows(n: usize) -> Vec<f32> {
+    let recs = brain_resnet::io::fasta::read_fasta(
+        std::io::BufReader::new(std::fs::File::open(fixture("sequences.fa")).unwrap()),
+        "sequences.fa",
+    )
+    .unwrap();
+    let mut windows = Vec::with_capacity(n * 4000);
+    for i in 0..n {
+        let r = &recs[i % recs.len()];
+        let mut seq = r.sequence.clone();
+        if !seq.is_empty() {
+            let at = (i * 7919) % seq.len();
+            seq[at] = b"ACGT"[i % 4];
+        }
+        windows.extend(brain_resnet::window::encode(&r.name, &seq, 1000).unwrap());
+    }
+    windows
+}
+
+/// GPU against the CPU at batch 1, an odd batch and the largest batch the
+/// plan allows (all in one submission), within `tol`.
+fn parity_at_three_batches(gpu: &mut GpuNetwork, cpu: &Network, tol: f32, what: &str) {
+    gpu.set_binding_limit(WEBGPU_DEFAULT_BINDING);
+    let largest = gpu.batch_limit().unwrap();
+    eprintln!("{what}: the largest batch under 128 MiB bindings is {largest}");
+    let windows = fixture_windows(largest);
+    let c = cpu.predict(&windows).unwrap();
+    assert!(
+        c.iter().any(|v| *v > 0.05 && *v < 0.95),
+        "saturated outputs"
+    );
+    for batch in [1, 5, largest] {
+        // A few batches' worth (all of them at the largest).
+        let n = if batch == largest { largest } else { 3 * batch };
+        let g = gpu.predict(&windows[..n * 4000], batch).unwrap();
+        let d = max_abs_diff_f32(&g, &c[..g.len()]);
+        eprintln!("{what}, batch {batch}: max |GPU - CPU| = {d:.2e} over {n} windows");
+        assert!(d <= tol, "{what}, batch {batch}: {d}");
+    }
+    assert!(
+        gpu.plan_batches().contains(&largest),
+        "{:?}",
+        gpu.plan_batches()
+    );
+}
+
+#[test]
+fn f32_weights_match_the_cpu_at_batch_1_an_odd_batch_and_the_largest() {
+    let dir = tempfile::tempdir().unwrap();
+    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
+    let (manifest, weights) = brain_resnet::weights::format::read_model_dir(dir.path()).unwrap();
+    let Some(mut gpu) = gpu_or_skip(&manifest.architecture, &weights) else {
+        return;
+    };
+    // f32 weights stay f32 (nothing about them changes).
+    assert!(gpu.weight_storage().iter().all(|s| *s == Storage::F32));
+    let (packed, f32s) = gpu.weight_bytes();
+    assert_eq!(packed, f32s);
+    let cpu = Network::new(&manifest.architecture, &weights).unwrap();
+    parity_at_three_batches(&mut gpu, &cpu, 1e-4, "f32 mini");
+}
+
+#[test]
+fn int8_weights_are_dequantized_in_the_shader_like_the_cpu() {
+    use brain_resnet::model::Arithmetic;
+    let dir = tempfile::tempdir().unwrap();
+    convert("model/metachrom-mini-legacy.pth", dir.path(), "int8");
+    let (manifest, weights) = brain_resnet::weights::format::read_model_dir(dir.path()).unwrap();
+    let Some(mut gpu) = gpu_or_skip(&manifest.architecture, &weights) else {
+        return;
+    };
+    // Every layer of the int8 file goes to the GPU as int8 codes: about a
+    // quarter of the f32 bytes.
+    assert!(
+        gpu.weight_storage().iter().all(|s| *s == Storage::Int8),
+        "{:?}",
+        gpu.weight_storage()
+    );
+    let (packed, f32s) = gpu.weight_bytes();
+    eprintln!("int8 mini: GPU weight bytes {packed} (f32: {f32s})");
+    assert!(packed * 4 <= f32s + 4 * 64, "{packed} vs {f32s}");
+    // The page's path (layers as the file stores them) packs the same.
+    let bytes = std::fs::read(dir.path().join(&manifest.weights.file)).unwrap();
+    let layers =
+        brain_resnet::weights::format::load_layers_with_digest(&manifest, &bytes, "weights", None)
+            .unwrap();
+    let from_file = pollster::block_on(GpuNetwork::from_layers_async(
+        &manifest.architecture,
+        layers,
+        true,
+    ))
+    .unwrap();
+    assert_eq!(from_file.weight_storage(), gpu.weight_storage());
+    assert_eq!(from_file.weight_bytes(), gpu.weight_bytes());
+    let windows = fixture_windows(6);
+    assert_eq!(
+        from_file.predict(&windows, 6).unwrap(),
+        gpu.predict(&windows, 6).unwrap()
+    );
+    // The same f32 arithmetic on the CPU: within 1e-4 (the dequantized
+    // weights are the same bits); the CPU's default int16 arithmetic: 1e-3.
+    let f32_cpu =
+        Network::from_weights_with(&manifest.architecture, weights.clone(), Arithmetic::F32)
+            .unwrap();
+    parity_at_three_batches(&mut gpu, &f32_cpu, 1e-4, "int8 mini vs CPU f32");
+    let int16_cpu =
+        Network::from_weights_with(&manifest.architecture, weights, Arithmetic::Int16).unwrap();
+    let c = int16_cpu.predict(&windows).unwrap();
+    let d = max_abs_diff_f32(&gpu.predict(&windows, 6).unwrap(), &c);
+    eprintln!("int8 mini vs CPU int16: max |GPU - CPU| = {d:.2e}");
+    assert!(d <= 1e-3, "{d}");
+}
+
+#[test]
+fn int8_and_f16_layers_at_full_size_match_the_cpu() {
+    use brain_resnet::weights::quant::{dequantize_int8, quantize_int8};
+    let cfg = Config::published();
+    let mut weights = random_weights(&cfg, 13);
+    // int8 codes for every layer but two kept at f16 (as a mixed model keeps
+    // some: `convert --keep-f16`).
+    let f16_layers = ["conv1", "classifier.2"];
+    for l in &mut weights.layers {
+        if f16_layers.iter().any(|n| l.name.ends_with(n)) {
+            for v in &mut l.weight.data {
+                *v = half::f16::from_f32(*v).to_f32();
+            }
+        } else {
+            let (q, s) = quantize_int8(&l.weight.data, l.weight.shape[0]);
+            l.weight.data = dequantize_int8(&q, &s);
+        }
+    }
+    let Some(gpu) = gpu_or_skip(&cfg, &weights) else {
+        return;
+    };
+    let storage = gpu.weight_storage();
+    let names: Vec<String> = cfg.graph().layers.iter().map(|l| l.name.clone()).collect();
+    for (name, s) in names.iter().zip(&storage) {
+        let want = if f16_layers.iter().any(|n| name.ends_with(n)) {
+            Storage::F16
+        } else {
+            Storage::Int8
+        };
+        assert_eq!(*s, want, "{name}");
+    }
+    let (packed, f32s) = gpu.weight_bytes();
+    eprintln!("full size int8 + f16: GPU weight bytes {packed} (f32: {f32s})");
+    assert!(packed * 3 < f32s, "{packed} vs {f32s}");
+    let cpu = Network::new(&cfg, &weights).unwrap();
+    let mut windows = vec![];
+    for s in 0..3u64 {
+        let seq: Vec<u8> = (0..1000u64)
+            .map(|i| b"ACGTN"[((i * 2654435761 + s * 89) >> 7) as usize % 5])
+            .collect();
+        windows.extend(brain_resnet::window::encode("w", &seq, 1000).unwrap());
+    }
+    let c = cpu.predict(&windows).unwrap();
+    for batch in [1, 3] {
+        let g = gpu.predict(&windows, batch).unwrap();
+        let d = max_abs_diff_f32(&g, &c);
+        eprintln!("full size int8 + f16, batch {batch}: max |GPU - CPU f32| = {d:.2e}");
+        assert!(d <= 1e-4, "batch {batch}: {d}");
+    }
+    assert!(c.iter().any(|v| *v > 0.05 && *v < 0.95), "{c:?}");
+}
+
+#[test]
+fn the_batch_size_grows_from_one_with_measured_speed() {
+    let dir = tempfile::tempdir().unwrap();
+    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
+    let (manifest, weights) = brain_resnet::weights::format::read_model_dir(dir.path()).unwrap();
+    let Some(gpu) = gpu_or_skip(&manifest.architecture, &weights) else {
+        return;
+    };
+    assert_eq!(gpu.batch_size(), 1);
+    assert!(gpu.describe_batch().starts_with("batch 1 to start"));
+    let windows = fixture_windows(24);
+    let cpu = Network::new(&manifest.architecture, &weights).unwrap();
+    let c = cpu.predict(&windows).unwrap();
+    for _ in 0..3 {
+        let g = gpu.predict_auto(&windows, 16).unwrap();
+        assert!(max_abs_diff_f32(&g, &c) <= 1e-4);
+    }
+    // The mini model takes milliseconds per window even on lavapipe: the
+    // batch grew past 1, never past the caller's 16, and every size run
+    // stayed within the bound it was chosen under.
+    let b = gpu.batch_size();
+    eprintln!("after 3 calls: {}", gpu.describe_batch());
+    assert!(b > 1, "{b}");
+    assert!(gpu.plan_batches().iter().all(|&n| n <= 16));
+    assert!(gpu.describe_batch().starts_with("batch "));
+}
+
+#[test]
+fn windows_go_up_as_bytes_and_other_values_as_f32() {
+    let dir = tempfile::tempdir().unwrap();
+    convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
+    let (manifest, weights) = brain_resnet::weights::format::read_model_dir(dir.path()).unwrap();
+    let Some(gpu) = gpu_or_skip(&manifest.architecture, &weights) else {
+        return;
+    };
+    let cpu = Network::new(&manifest.architecture, &weights).unwrap();
+    let one_hot = fixture_windows(3);
+    assert!(brain_resnet::gpu::pack_bytes(&one_hot).is_some());
+    // Not bytes: the first 10 positions of each window as a quarter in every
+    // channel (as some encoders write N): uploaded as f32.
+    let mut soft = one_hot.clone();
+    for w in 0..3 {
+        for c in 0..4 {
+            soft[w * 4000 + c * 1000..][..10].fill(0.25);
+        }
+    }
+    assert!(brain_resnet::gpu::pack_bytes(&soft).is_none());
+    for w in [&one_hot, &soft] {
+        let d = max_abs_diff_f32(&gpu.predict(w, 3).unwrap(), &cpu.predict(w).unwrap());
+        assert!(d <= 1e-4, "{d}");
+    }
 }

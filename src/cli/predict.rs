@@ -96,6 +96,9 @@ pub fn run(
             );
         }
     }
+    if let Some(batch) = model.gpu_batch() {
+        eprintln!("GPU: {batch}");
+    }
     if model.backend() != started_on {
         eprintln!("backend: {}", model.backend());
     }

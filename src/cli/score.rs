@@ -235,6 +235,9 @@ pub fn run(args: Args) -> Result<ExitCode, Error> {
             "give --vcf VCF --genome FASTA, or --pairs PAIRS.tsv",
         )),
     };
+    if let Some(batch) = model.gpu_batch() {
+        eprintln!("GPU: {batch}");
+    }
     if model.backend() != started_on {
         eprintln!("backend: {}", model.backend());
     }

@@ -9,6 +9,7 @@ use wgpu::util::DeviceExt;
 use super::gpu_err;
 use super::params::UNIFORM_BYTES;
 use super::plan::Kernel;
+use super::storage::Storage;
 use crate::error::Result;
 
 pub struct Opened {
@@ -80,20 +81,25 @@ pub async fn open(allow_software: bool) -> Result<Opened> {
     })
 }
 
-/// The pipelines of the three kernels and their shared bind-group layout:
-/// binding 0 the uniform parameters, 1 the input, 2 the weights, 3 the bias,
-/// 4 the residual (read-only storage), 5 the output (read-write).
+/// The pipelines of the kernels and their shared bind-group layout:
+/// binding 0 the uniform parameters, 1 the input, 2 the weights, 3 the bias
+/// (then the int8 scales), 4 the residual (read-only storage), 5 the output
+/// (read-write).
 pub struct Kernels {
     layout: wgpu::BindGroupLayout,
-    /// One per kernel length in the network (`KW` overridden), by length.
-    conv: Vec<(u32, wgpu::ComputePipeline)>,
+    /// One per kernel length and weight storage in the network (`KW` and
+    /// `WFMT` overridden).
+    conv: Vec<((u32, Storage), wgpu::ComputePipeline)>,
     pool: wgpu::ComputePipeline,
-    linear: wgpu::ComputePipeline,
+    /// One per weight storage in the network (`WFMT` overridden).
+    linear: Vec<(Storage, wgpu::ComputePipeline)>,
+    unpack: wgpu::ComputePipeline,
 }
 
 impl Kernels {
-    /// The pipelines, with a convolution pipeline for each of `conv_lengths`.
-    pub fn new(device: &wgpu::Device, conv_lengths: &[u32]) -> Kernels {
+    /// The pipelines: a convolution pipeline for each (kernel length, weight
+    /// storage) of `convs`, a linear pipeline for each storage of `linears`.
+    pub fn new(device: &wgpu::Device, convs: &[(u32, Storage)], linears: &[Storage]) -> Kernels {
         let f32_bytes = NonZeroU64::new(4);
         let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
             binding,
@@ -146,29 +152,52 @@ impl Kernels {
         let conv = device.create_shader_module(wgpu::include_wgsl!("shaders/conv.wgsl"));
         let pool = device.create_shader_module(wgpu::include_wgsl!("shaders/pool.wgsl"));
         let linear = device.create_shader_module(wgpu::include_wgsl!("shaders/linear.wgsl"));
-        let mut lengths = conv_lengths.to_vec();
-        lengths.sort_unstable();
-        lengths.dedup();
+        let unpack = device.create_shader_module(wgpu::include_wgsl!("shaders/unpack.wgsl"));
+        let mut convs = convs.to_vec();
+        convs.sort_unstable_by_key(|&(k, s)| (k, s as u32));
+        convs.dedup();
+        let mut linears = linears.to_vec();
+        linears.sort_unstable_by_key(|&s| s as u32);
+        linears.dedup();
+        let wfmt = |s: Storage| f64::from(s as u32);
         Kernels {
-            conv: lengths
+            conv: convs
                 .into_iter()
-                .map(|k| {
-                    let label = format!("conv k{k}");
-                    (k, pipeline(&label, &conv, &[("KW", f64::from(k))]))
+                .map(|(k, s)| {
+                    let label = format!("conv k{k} {s:?}");
+                    let constants = [("KW", f64::from(k)), ("WFMT", wfmt(s))];
+                    ((k, s), pipeline(&label, &conv, &constants))
                 })
                 .collect(),
             pool: pipeline("pool", &pool, &[]),
-            linear: pipeline("linear", &linear, &[]),
+            linear: linears
+                .into_iter()
+                .map(|s| {
+                    let label = format!("linear {s:?}");
+                    (s, pipeline(&label, &linear, &[("WFMT", wfmt(s))]))
+                })
+                .collect(),
+            unpack: pipeline("unpack", &unpack, &[]),
             layout,
         }
     }
 
-    /// The pipeline of `kernel`; `None` for a convolution length not built.
-    pub fn pipeline(&self, kernel: Kernel) -> Option<&wgpu::ComputePipeline> {
+    /// The pipeline of `kernel` for weights stored as `storage`; `None` for
+    /// a convolution length or storage not built.
+    pub fn pipeline(&self, kernel: Kernel, storage: Storage) -> Option<&wgpu::ComputePipeline> {
         Some(match kernel {
-            Kernel::Conv(k) => self.conv.iter().find(|(l, _)| *l == k).map(|(_, p)| p)?,
+            Kernel::Conv(k) => self
+                .conv
+                .iter()
+                .find(|(l, _)| *l == (k, storage))
+                .map(|(_, p)| p)?,
             Kernel::Pool => &self.pool,
-            Kernel::Linear => &self.linear,
+            Kernel::Linear => self
+                .linear
+                .iter()
+                .find(|(s, _)| *s == storage)
+                .map(|(_, p)| p)?,
+            Kernel::Unpack => &self.unpack,
         })
     }
 

@@ -15,6 +15,8 @@ mod device;
 pub mod params;
 pub mod plan;
 mod readback;
+pub mod storage;
+pub mod tune;
 
 use std::sync::{Arc, Mutex};
 
@@ -22,9 +24,10 @@ use wgpu::util::DeviceExt;
 
 use crate::architecture::{Config, Graph, LayerKind};
 use crate::error::{Error, Result};
-use crate::weights::Weights;
+use crate::weights::{StoredLayer, Weights};
 use device::Kernels;
-use plan::{Launch, Plan, Step};
+use plan::{Kernel, Launch, Plan, Step};
+use storage::{PackedLayer, Storage};
 
 /// The widest convolution kernel the GPU path accepts (the implicit-GEMM
 /// kernel has no structural limit; this bounds the pipelines built).
@@ -46,11 +49,15 @@ struct InFlight {
     rx: readback::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>,
     /// Natively, what to poll the device for (unused in the browser).
     _submission: wgpu::SubmissionIndex,
+    /// When it was queued ([`tune::now_ms`]).
+    queued_ms: f64,
 }
 
 struct LayerBuffers {
     weight: wgpu::Buffer,
+    /// The bias, then (int8) the scale of each output channel.
     bias: wgpu::Buffer,
+    storage: Storage,
 }
 
 pub struct GpuNetwork {
@@ -72,6 +79,10 @@ pub struct GpuNetwork {
     /// The largest storage binding the device allows, in bytes (batches are
     /// split so that no activation buffer exceeds it).
     binding_limit: u64,
+    /// Bytes of the weight buffers as uploaded, and as f32 would take.
+    weight_bytes: (u64, u64),
+    /// The batch size chosen from measured speed ([`GpuNetwork::predict_auto_async`]).
+    tuner: Mutex<tune::Tuner>,
 }
 
 impl GpuNetwork {
@@ -90,13 +101,61 @@ impl GpuNetwork {
     }
 
     /// Finds an adapter and uploads the model (natively through Vulkan, in
-    /// the browser through WebGPU, where the page has already chosen).
+    /// the browser through WebGPU, where the page has already chosen). Int8
+    /// layers (dequantized in `weights`) are recovered and uploaded as int8
+    /// codes and scales, layers of f16 values as f16 ([`storage`]).
     pub async fn new_async(
         cfg: &Config,
         weights: &Weights,
         allow_software: bool,
     ) -> Result<GpuNetwork> {
         let graph = cfg.graph();
+        let mut packed = Vec::with_capacity(graph.layers.len());
+        for spec in &graph.layers {
+            let l = weights
+                .get(&spec.name)
+                .filter(|l| l.weight.shape == spec.weight_shape())
+                .ok_or_else(|| Error::MissingKey {
+                    source_name: "weights".into(),
+                    key: format!("{}.weight", spec.name),
+                })?;
+            packed.push(PackedLayer::from_f32(l));
+        }
+        Self::from_packed(cfg, graph, packed, allow_software).await
+    }
+
+    /// [`GpuNetwork::new_async`] from the layers as the file stores them
+    /// ([`crate::weights::format::decode_layers`]): int8 codes are packed as
+    /// they are, and no f32 copy of the whole model is ever held.
+    pub async fn from_layers_async(
+        cfg: &Config,
+        layers: impl IntoIterator<Item = Result<StoredLayer>>,
+        allow_software: bool,
+    ) -> Result<GpuNetwork> {
+        let graph = cfg.graph();
+        let mut packed = Vec::with_capacity(graph.layers.len());
+        for (spec, l) in graph.layers.iter().zip(layers) {
+            let l = l?;
+            if l.name() != spec.name || l.shape() != spec.weight_shape().as_slice() {
+                return Err(Error::MissingKey {
+                    source_name: "weights".into(),
+                    key: format!("{}.weight", spec.name),
+                });
+            }
+            packed.push(PackedLayer::from_stored(&l));
+        }
+        if packed.len() != graph.layers.len() {
+            return Err(gpu_err("fewer layers than the architecture has"));
+        }
+        Self::from_packed(cfg, graph, packed, allow_software).await
+    }
+
+    async fn from_packed(
+        cfg: &Config,
+        graph: Graph,
+        packed: Vec<PackedLayer>,
+        allow_software: bool,
+    ) -> Result<GpuNetwork> {
         for spec in &graph.layers {
             if let LayerKind::Conv { kernel, .. } = spec.kind {
                 if kernel > MAX_CONV_KERNEL {
@@ -110,40 +169,39 @@ impl GpuNetwork {
         let launches = plan::schedule(&graph)?;
         let allocation = plan::allocate(&graph, &launches);
         let opened = device::open(allow_software).await?;
-        let conv_lengths: Vec<u32> = graph
-            .layers
-            .iter()
-            .filter_map(|l| match l.kind {
-                LayerKind::Conv { kernel, .. } => u32::try_from(kernel).ok(),
-                _ => None,
-            })
-            .collect();
-        let kernels = Kernels::new(&opened.device, &conv_lengths);
+        let mut convs = vec![];
+        let mut linears = vec![];
+        for (spec, p) in graph.layers.iter().zip(&packed) {
+            match spec.kind {
+                LayerKind::Conv { kernel, .. } => {
+                    convs.push((u32::try_from(kernel).unwrap_or(u32::MAX), p.storage));
+                }
+                _ => linears.push(p.storage),
+            }
+        }
+        let kernels = Kernels::new(&opened.device, &convs, &linears);
         let device_limits = opened.device.limits();
         let binding_limit = device_limits
             .max_storage_buffer_binding_size
             .min(device_limits.max_buffer_size);
         let mut layers = Vec::with_capacity(graph.layers.len());
-        for spec in &graph.layers {
-            let l = weights
-                .get(&spec.name)
-                .filter(|l| l.weight.shape == spec.weight_shape())
-                .ok_or_else(|| Error::MissingKey {
-                    source_name: "weights".into(),
-                    key: format!("{}.weight", spec.name),
-                })?;
-            let buffer = |data: &[f32]| {
+        let mut weight_bytes = (0u64, 0u64);
+        for (spec, p) in graph.layers.iter().zip(&packed) {
+            let buffer = |data: &[u8]| {
                 opened
                     .device
                     .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                         label: Some(&spec.name),
-                        contents: bytemuck::cast_slice(data),
+                        contents: data,
                         usage: wgpu::BufferUsages::STORAGE,
                     })
             };
+            weight_bytes.0 += p.weight_bytes() as u64;
+            weight_bytes.1 += 4 * spec.weight_shape().iter().product::<usize>() as u64;
             layers.push(LayerBuffers {
-                weight: buffer(&l.weight.data),
-                bias: buffer(&l.bias),
+                weight: buffer(bytemuck::cast_slice(&p.words)),
+                bias: buffer(bytemuck::cast_slice(&p.bias)),
+                storage: p.storage,
             });
         }
         let unused = opened.device.create_buffer(&wgpu::BufferDescriptor {
@@ -166,9 +224,22 @@ impl GpuNetwork {
             errors: opened.errors,
             adapter: opened.adapter,
             binding_limit,
+            weight_bytes,
+            tuner: Mutex::new(tune::Tuner::new()),
         };
         net.check_errors()?;
         Ok(net)
+    }
+
+    /// Bytes of the weight buffers as uploaded (int8 and f16 layers packed),
+    /// and what they would take as f32.
+    pub fn weight_bytes(&self) -> (u64, u64) {
+        self.weight_bytes
+    }
+
+    /// How each layer's weights are stored on the GPU, in layer order.
+    pub fn weight_storage(&self) -> Vec<Storage> {
+        self.layers.iter().map(|l| l.storage).collect()
     }
 
     /// Destroys the device, as a driver reset or unplugged GPU would (tests
@@ -185,8 +256,9 @@ impl GpuNetwork {
     /// Bytes of activation buffers a plan of `batch` windows holds (input and
     /// output included), from the graph's shapes.
     pub fn plan_bytes(&self, batch: usize) -> u64 {
+        // The f32 input, its bytes (a quarter of it), the output.
         let per_window =
-            self.allocation.slots.iter().sum::<usize>() + 4 * self.cfg.window + self.cfg.outputs;
+            self.allocation.slots.iter().sum::<usize>() + 5 * self.cfg.window + self.cfg.outputs;
         (per_window * batch * 4) as u64
     }
 
@@ -269,6 +341,12 @@ impl GpuNetwork {
             n * 4 * self.cfg.window,
             wgpu::BufferUsages::COPY_DST,
         );
+        let values = n * 4 * self.cfg.window;
+        let packed = self.storage(
+            "input bytes",
+            values.div_ceil(4),
+            wgpu::BufferUsages::COPY_DST,
+        );
         let output = self.storage("output", n * self.cfg.outputs, wgpu::BufferUsages::COPY_SRC);
         let slots: Vec<wgpu::Buffer> = self
             .allocation
@@ -291,9 +369,6 @@ impl GpuNetwork {
         let mut steps = vec![];
         for launch in &self.launches {
             let (kernel, params, groups) = plan::launch_params(g, launch, n)?;
-            if self.kernels.pipeline(kernel).is_none() {
-                return Err(gpu_err(format!("no pipeline for {kernel:?}")));
-            }
             let (x, layer, residual, y) = match launch {
                 Launch::Conv {
                     layer,
@@ -310,10 +385,16 @@ impl GpuNetwork {
                     ..
                 } => (*input, Some(*layer), None, *output),
             };
-            let (w, b) = match layer {
-                Some(l) => (&self.layers[l].weight, &self.layers[l].bias),
-                None => (&self.unused, &self.unused),
+            let (w, b, storage) = match layer {
+                Some(l) => {
+                    let l = &self.layers[l];
+                    (&l.weight, &l.bias, l.storage)
+                }
+                None => (&self.unused, &self.unused, Storage::F32),
             };
+            if self.kernels.pipeline(kernel, storage).is_none() {
+                return Err(gpu_err(format!("no pipeline for {kernel:?} {storage:?}")));
+            }
             let residual = match residual {
                 Some(r) => buffer_of(r)?,
                 None => &self.unused,
@@ -325,10 +406,26 @@ impl GpuNetwork {
             );
             steps.push(Step {
                 kernel,
+                storage,
                 bind_group,
                 groups,
             });
         }
+        let count = u32::try_from(values)
+            .map_err(|_| gpu_err(format!("{n} windows exceed 32-bit indices")))?;
+        let unpack = Step {
+            kernel: Kernel::Unpack,
+            storage: Storage::F32,
+            bind_group: self.kernels.bind(
+                &self.device,
+                bytemuck::bytes_of(&params::UnpackParams {
+                    count,
+                    _pad: [0; 7],
+                }),
+                [&packed, &self.unused, &self.unused, &self.unused, &input],
+            ),
+            groups: plan::split_dispatch(count.div_ceil(64)),
+        };
         let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size: (n * self.cfg.outputs * 4) as u64,
@@ -338,6 +435,8 @@ impl GpuNetwork {
         Ok(Plan {
             batch: n,
             input,
+            packed,
+            unpack,
             output,
             readback,
             steps,
@@ -358,8 +457,55 @@ impl GpuNetwork {
     /// the next batch is uploaded and queued before the previous one's
     /// readback is awaited (natively by polling the device for that
     /// submission, in the browser on the event loop), so the GPU does not
-    /// idle while the host reads results.
+    /// idle while the host reads results. Batches of `max_batch` windows
+    /// (fewer where the binding limit says so).
     pub async fn predict_async(&self, windows: &[f32], max_batch: usize) -> Result<Vec<f32>> {
+        self.run(windows, max_batch, false).await
+    }
+
+    /// [`GpuNetwork::predict_async`] with the batch size chosen from measured
+    /// speed ([`tune`]): at most `max_batch`, within the binding limit, and
+    /// small enough that one submission stays under [`tune::SAFE_MS`] (a
+    /// weak GPU's watchdog never fires). [`GpuNetwork::batch_size`] says
+    /// the size in use.
+    pub async fn predict_auto_async(&self, windows: &[f32], max_batch: usize) -> Result<Vec<f32>> {
+        self.run(windows, max_batch, true).await
+    }
+
+    /// [`GpuNetwork::predict_auto_async`], blocking (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn predict_auto(&self, windows: &[f32], max_batch: usize) -> Result<Vec<f32>> {
+        pollster::block_on(self.predict_auto_async(windows, max_batch))
+    }
+
+    /// The batch size [`GpuNetwork::predict_auto_async`] submits next (from
+    /// the last submissions' times; 1 before any).
+    pub fn batch_size(&self) -> usize {
+        let limit = self.batch_limit().unwrap_or(1);
+        self.tuner().batch().min(limit)
+    }
+
+    /// The batch size in words, for the page and the CLI: the last
+    /// submission's size, or the first one's before any.
+    pub fn describe_batch(&self) -> String {
+        let limit = self.batch_limit().unwrap_or(1);
+        match self.tuner().last() {
+            Some(n) => format!(
+                "batch {n} (chosen from measured speed, under {} ms per submission; the device allows up to {limit})",
+                tune::SAFE_MS
+            ),
+            None => format!(
+                "batch 1 to start, then chosen from measured speed (under {} ms per submission; the device allows up to {limit})",
+                tune::SAFE_MS
+            ),
+        }
+    }
+
+    fn tuner(&self) -> std::sync::MutexGuard<'_, tune::Tuner> {
+        self.tuner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn run(&self, windows: &[f32], max_batch: usize, auto: bool) -> Result<Vec<f32>> {
         let per = 4 * self.cfg.window;
         if !windows.len().is_multiple_of(per) {
             return Err(gpu_err(format!(
@@ -367,31 +513,38 @@ impl GpuNetwork {
                 windows.len()
             )));
         }
-        let mut out = Vec::with_capacity(windows.len() / per * self.cfg.outputs);
+        let total = windows.len() / per;
+        let limit = self.batch_limit()?;
+        let mut out = Vec::with_capacity(total * self.cfg.outputs);
         let mut start = 0;
         let mut pending: Option<InFlight> = None;
-        for n in plan::batches(windows.len() / per, max_batch, self.batch_limit()?) {
+        while start < total {
+            let mut n = max_batch.max(1).min(limit).min(total - start);
+            if auto {
+                n = n.min(self.tuner().batch().max(1));
+            }
             let chunk = &windows[start * per..(start + n) * per];
             start += n;
             // A plan of its own: the one in flight keeps its buffers.
             let plan = self.take_plan(n)?;
             let next = self.submit(plan, chunk);
             if let Some(prev) = pending.replace(next) {
-                out.extend(self.finish(prev).await?);
+                out.extend(self.finish(prev, limit).await?);
             }
         }
         if let Some(last) = pending {
-            out.extend(self.finish(last).await?);
+            out.extend(self.finish(last, limit).await?);
         }
         Ok(out)
     }
 
     /// Awaits a submitted batch's readback, returns its plan and its outputs.
-    async fn finish(&self, batch: InFlight) -> Result<Vec<f32>> {
+    async fn finish(&self, batch: InFlight, limit: usize) -> Result<Vec<f32>> {
         let InFlight {
             plan,
             rx,
             _submission,
+            queued_ms,
         } = batch;
         #[cfg(not(target_arch = "wasm32"))]
         self.device
@@ -404,6 +557,8 @@ impl GpuNetwork {
             .ok_or_else(|| gpu_err("readback never completed"))?
             .map_err(|e| gpu_err(format!("cannot read results back: {e}")))?;
         let data = self.read_back(&plan)?;
+        self.tuner()
+            .record(plan.batch, tune::now_ms() - queued_ms, limit);
         self.return_plan(plan);
         Ok(data)
     }
@@ -412,17 +567,26 @@ impl GpuNetwork {
     /// outputs into the plan's readback buffer, and asks for that buffer to
     /// be mapped once the copy is done.
     fn submit(&self, plan: Plan, windows: &[f32]) -> InFlight {
-        self.queue
-            .write_buffer(&plan.input, 0, bytemuck::cast_slice(windows));
+        let queued_ms = tune::now_ms();
+        let packed_input = pack_bytes(windows);
+        match &packed_input {
+            Some(words) => self
+                .queue
+                .write_buffer(&plan.packed, 0, bytemuck::cast_slice(words)),
+            None => self
+                .queue
+                .write_buffer(&plan.input, 0, bytemuck::cast_slice(windows)),
+        }
         let mut encoder = self.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("brain-resnet forward"),
                 timestamp_writes: None,
             });
-            for step in &plan.steps {
+            let unpack = packed_input.as_ref().map(|_| &plan.unpack);
+            for step in unpack.into_iter().chain(&plan.steps) {
                 // Every step's pipeline was checked when the plan was built.
-                let Some(pipeline) = self.kernels.pipeline(step.kernel) else {
+                let Some(pipeline) = self.kernels.pipeline(step.kernel, step.storage) else {
                     continue;
                 };
                 pass.set_pipeline(pipeline);
@@ -441,6 +605,7 @@ impl GpuNetwork {
             plan,
             rx,
             _submission: submission,
+            queued_ms,
         }
     }
 
@@ -461,5 +626,37 @@ impl GpuNetwork {
             return Err(gpu_err("non-finite outputs"));
         }
         Ok(data)
+    }
+}
+
+/// The windows as bytes, 4 per u32 (little-endian, value `i` in byte `i % 4`
+/// of word `i / 4`), when every value is a whole number in 0..=255 (one-hot
+/// windows: 0 and 1); `None` otherwise (then they are uploaded as f32).
+pub fn pack_bytes(values: &[f32]) -> Option<Vec<u32>> {
+    let mut words = vec![0u32; values.len().div_ceil(4)];
+    for (w, quad) in words.iter_mut().zip(values.chunks(4)) {
+        for (i, &v) in quad.iter().enumerate() {
+            // -0.0 widens back as +0.0: the same value for the network.
+            if !(0.0..=255.0).contains(&v) || v.fract() != 0.0 {
+                return None;
+            }
+            *w |= (v as u32) << (8 * i);
+        }
+    }
+    Some(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pack_bytes;
+
+    #[test]
+    fn one_hot_windows_pack_as_bytes_and_other_values_do_not() {
+        let v = [1.0, 0.0, 0.0, 1.0, 255.0, 0.0];
+        assert_eq!(pack_bytes(&v), Some(vec![0x0100_0001, 0x0000_00ff]));
+        assert_eq!(pack_bytes(&[]), Some(vec![]));
+        for bad in [0.25, -1.0, 256.0, f32::NAN, f32::INFINITY] {
+            assert_eq!(pack_bytes(&[1.0, bad]), None, "{bad}");
+        }
     }
 }

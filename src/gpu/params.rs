@@ -43,6 +43,14 @@ pub struct LinearParams {
     pub _pad: [u32; 2],
 }
 
+/// `unpack.wgsl`: `y[i] = f32(byte i of x)` for `i < count`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub struct UnpackParams {
+    pub count: u32,
+    pub _pad: [u32; 7],
+}
+
 pub const RELU: u32 = 1;
 pub const RESIDUAL: u32 = 2;
 pub const SIGMOID: u32 = 4;
@@ -54,3 +62,4 @@ pub const UNIFORM_BYTES: u64 = 32;
 const _: () = assert!(std::mem::size_of::<ConvParams>() as u64 == UNIFORM_BYTES);
 const _: () = assert!(std::mem::size_of::<PoolParams>() as u64 == UNIFORM_BYTES);
 const _: () = assert!(std::mem::size_of::<LinearParams>() as u64 == UNIFORM_BYTES);
+const _: () = assert!(std::mem::size_of::<UnpackParams>() as u64 == UNIFORM_BYTES);

@@ -18,13 +18,15 @@ use crate::error::{Error, Result};
 
 use super::params::{ConvParams, LinearParams, PoolParams, RELU, RESIDUAL, SIGMOID};
 
-/// The three kernels (one WGSL file each); a convolution's pipeline is
-/// specialized for its kernel length (a WGSL `override`).
+/// The kernels (one WGSL file each); a convolution's pipeline is
+/// specialized for its kernel length (a WGSL `override`). `Unpack` widens
+/// the input windows uploaded as bytes to f32.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Kernel {
     Conv(u32),
     Pool,
     Linear,
+    Unpack,
 }
 
 /// One kernel launch, in terms of graph values.
@@ -243,6 +245,10 @@ pub fn allocate(graph: &Graph, launches: &[Launch]) -> Allocation {
 pub struct Plan {
     pub batch: usize,
     pub input: wgpu::Buffer,
+    /// The input windows as bytes (4 per u32), widened into `input` by
+    /// `unpack` when every value is a whole number in 0..=255.
+    pub packed: wgpu::Buffer,
+    pub unpack: Step,
     pub output: wgpu::Buffer,
     pub readback: wgpu::Buffer,
     pub steps: Vec<Step>,
@@ -252,6 +258,8 @@ pub struct Plan {
 
 pub struct Step {
     pub kernel: Kernel,
+    /// How the layer's weights are stored (f32 for kernels without weights).
+    pub storage: super::storage::Storage,
     pub bind_group: wgpu::BindGroup,
     pub groups: (u32, u32),
 }

@@ -136,6 +136,15 @@ impl Model {
         self.backend.note()
     }
 
+    /// On the GPU, the batch size it runs at, in words (chosen from measured
+    /// speed: [`crate::gpu::tune`]); `None` on the CPU.
+    pub fn gpu_batch(&self) -> Option<String> {
+        #[cfg(feature = "gpu")]
+        return self.backend.gpu().map(|g| g.describe_batch());
+        #[cfg(not(feature = "gpu"))]
+        None
+    }
+
     /// Predicts `[n, 4, window]` one-hot windows (`n * outputs` probabilities)
     /// on the backend in use, as one batch. A GPU failure switches to the CPU
     /// for good, says so in [`Model::backend`], and this call's windows are
@@ -144,7 +153,8 @@ impl Model {
         #[cfg(feature = "gpu")]
         if let Some(gpu) = self.backend.gpu() {
             let n = windows.len() / (4 * self.window()).max(1);
-            match gpu.predict_async(windows, n.max(1)).await {
+            // The batch size from measured speed, at most the caller's.
+            match gpu.predict_auto_async(windows, n.max(1)).await {
                 Ok(p) => return Ok(p),
                 Err(e) => self.backend.gpu_failed(&e),
             }

@@ -116,14 +116,16 @@ impl Engine {
             #[cfg(feature = "gpu")]
             {
                 let m = &model.manifest;
-                let w = crate::weights::format::load_weights_with_digest(
+                // The layers as the file stores them: int8 codes go to the
+                // GPU as they are (no f32 copy of the model in wasm memory).
+                let layers = crate::weights::format::load_layers_with_digest(
                     m,
                     &weights,
                     &m.weights.file,
                     sha256.as_deref(),
                 )
                 .map_err(promise_err)?;
-                let gpu = crate::gpu::GpuNetwork::new_async(&m.architecture, &w, true)
+                let gpu = crate::gpu::GpuNetwork::from_layers_async(&m.architecture, layers, true)
                     .await
                     .map_err(promise_err)?;
                 let note = format!("GPU: {adapter} (WGSL through WebGPU)");
@@ -140,6 +142,12 @@ impl Engine {
 
     pub fn labels(&self) -> Vec<String> {
         self.model.labels().to_vec()
+    }
+
+    /// On the GPU, the batch size it runs at, in words (for the page's
+    /// backend line); `undefined` on the CPU.
+    pub fn gpu_batch(&self) -> Option<String> {
+        self.model.gpu_batch()
     }
 
     /// The CPU network's arithmetic, in words (for the page's backend line).

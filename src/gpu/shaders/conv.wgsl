@@ -11,6 +11,10 @@
 // vec4 load of W, two vec4 loads of X and 32 multiply-adds.
 // KW, the kernel length, is a pipeline-overridable constant (one pipeline per length), so
 // the im2col index arithmetic divides by a constant.
+// WFMT, also overridable, is how the weights are stored (src/gpu/storage.rs): 0 f32, 1 int8
+// codes packed 4 per u32 times a scale per output channel (bias[cout + o]), 2 f16 packed 2 per
+// u32. They are decoded while the W tile is staged; the decoded value is the CPU's f32 weight
+// bit for bit, and the accumulation is f32 in every case.
 struct Params {
     batch: u32, cin: u32, cout: u32, lin: u32,
     lout: u32, k: u32, pad: u32, flags: u32,
@@ -18,12 +22,13 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<u32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> res: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
 override KW: u32 = 7u;
+override WFMT: u32 = 0u;
 const BM: u32 = 32u;
 const BN: u32 = 64u;
 const KT: u32 = 16u;
@@ -31,6 +36,25 @@ const KT: u32 = 16u;
 // ws[kk * BM/4 + m/4][m % 4] = W[m0 + m, k0 + kk]; xs[kk * BN/4 + n/4][n % 4] = X[k0 + kk, n0 + n].
 var<workgroup> ws: array<vec4<f32>, 128>;
 var<workgroup> xs: array<vec4<f32>, 256>;
+
+// f16 bits to f32, exactly (subnormals kept; weights are finite).
+fn f16_value(h: u32) -> f32 {
+    let sign = (h & 0x8000u) << 16u;
+    let e = (h >> 10u) & 0x1fu;
+    let m = h & 0x3ffu;
+    if (e == 0u) { return bitcast<f32>(bitcast<u32>(f32(m) * 5.9604645e-8) | sign); }
+    return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
+}
+
+// Weight `i` of the flat [cout, cin, KW] array, of output channel `o`.
+fn weight(i: u32, o: u32) -> f32 {
+    if (WFMT == 1u) {
+        let code = extractBits(bitcast<i32>(w[i >> 2u]), 8u * (i & 3u), 8u);
+        return f32(code) * bias[p.cout + o];
+    }
+    if (WFMT == 2u) { return f16_value(extractBits(w[i >> 1u], 16u * (i & 1u), 16u)); }
+    return bitcast<f32>(w[i]);
+}
 
 // Writes the 4 channels `o0 .. o0 + 3` of column `col`.
 fn store(col: u32, o0: u32, a: vec4<f32>) {
@@ -98,7 +122,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
             let o = m0 + m;
             let kidx = k0 + wk;
             var v = 0.0;
-            if (o < p.cout && kidx < kdim) { v = w[o * kdim + kidx]; }
+            if (o < p.cout && kidx < kdim) { v = weight(o * kdim + kidx, o); }
             ws[wk * (BM / 4u) + m / 4u][m % 4u] = v;
         }
         workgroupBarrier();
