@@ -15,7 +15,11 @@ and workgroup-memory loads per FMA, and the DRAM bytes, for
   (b) "after": the implicit-GEMM conv (32 x 64 tile of output channels x (window, position)
       columns, 4 x 8 register accumulators per invocation, K in stages of 16 staged in
       workgroup memory, kernel length an `override` constant) and the batched linear layer
-      (4 outputs x 8 windows per workgroup, workgroup reduction).
+      (4 outputs x 8 windows per workgroup, workgroup reduction), f32 weights and inputs;
+  (c) "int8": (b) with an int8 model's weights kept int8 on the GPU (1 byte per weight read
+      from DRAM, decoded in the shader: extract, convert, multiply by the channel's scale;
+      WFMT in src/gpu/shaders/) and the windows uploaded as bytes (the unpack dispatch reads
+      1 byte and writes 4 per input value).
 
 and prints estimated windows/s for the two reference GPUs of issue 19.
 
@@ -42,7 +46,12 @@ Assumptions, stated so they can be argued with:
     linear weights are read once per window (before) or once per 8 windows (after), as they
     do not fit in L2 (the 12480 x 919 layer alone is 46 MB).
   - DISPATCH_US = 5 microseconds of pipeline drain per dispatch, per batch.
-  - Pooling runs as its own pass in both (fusion into the conv epilogue is not done).
+  - Pooling runs as its own pass in all three (fusion into the conv epilogue is not done).
+  - int8 decoding: conv stages 8 weights per invocation per stage of 512 FMAs, each +3
+    instructions (the scale is one load per channel, hoisted); linear decodes 4 weights per
+    32 FMAs, +3 instructions each (scales hoisted out of the loop). Host-to-GPU transfer
+    (4 KB instead of 16 KB of input per window) is not modelled (it overlaps with the two
+    batches in flight).
 These are estimates from counting, not measurements; the software adapters (lavapipe,
 SwiftShader) are CPU rasterizers and say nothing about them.
 """
@@ -137,8 +146,9 @@ def conv_before(s, batch):
 BM, BN, KT, TM, TN = 32, 64, 16, 4, 8
 
 
-def conv_after(s, batch):
-    """conv.wgsl after: implicit GEMM, 32 x 64 tile, 4 x 8 accumulators per invocation."""
+def conv_after(s, batch, wbytes=4):
+    """conv.wgsl after: implicit GEMM, 32 x 64 tile, 4 x 8 accumulators per invocation;
+    `wbytes` per weight (1: int8 decoded while staging W)."""
     cin, cout, k, lout = s["cin"], s["cout"], s["k"], s["lout"]
     kdim = cin * k
     mt = math.ceil(cout / BM)
@@ -150,11 +160,12 @@ def conv_after(s, batch):
     # Per stage (64 invocations): compute 16 x (32 FMA + 3 vec4 workgroup loads);
     # staging X 16 values (~10 integer + load + store each), W 8 values (~6 + load + store).
     per_stage_fma = KT * TM * TN
-    instr = (per_stage_fma + KT * 3 + 16 * 12 + 8 * 8) / per_stage_fma
+    decode = 8 * 3 if wbytes == 1 else 0
+    instr = (per_stage_fma + KT * 3 + 16 * 12 + 8 * 8 + decode) / per_stage_fma
     lsu = (KT * 3 + 16 * 2 + 8 * 2) / per_stage_fma
     glob = (16 + 8) / per_stage_fma
     wgl = KT * 3 / per_stage_fma
-    return dict(fma=fma, util=util, instr=instr, lsu=lsu, glob=glob, wg=wgl)
+    return dict(fma=fma, util=util, instr=instr, lsu=lsu, glob=glob, wg=wgl, wbytes=wbytes)
 
 
 def linear_before(s, batch):
@@ -166,33 +177,47 @@ def linear_before(s, batch):
                 weight_bytes=4 * i * o)
 
 
-def linear_after(s, batch):
+def linear_after(s, batch, wbytes=4):
     i, o = s["inputs"], s["outputs"]
     fma = i * o
     bt = math.ceil(batch / 8)
     util = min(1.0, i / (64 * math.ceil(i / 64))) * batch / (bt * 8) \
         * o / (4 * math.ceil(o / 4))
-    # Per i-step: 4 weight + 8 input loads, 32 FMAs (8 vec4), ~4 integer.
-    return dict(fma=fma, util=util, instr=(32 + 12 + 4) / 32, lsu=12 / 32, glob=12 / 32,
-                wg=0.0, weight_bytes=4 * i * o * bt / batch)
+    # Per i-step: 4 weight + 8 input loads, 32 FMAs (8 vec4), ~4 integer; int8: +3 per weight.
+    decode = 4 * 3 if wbytes == 1 else 0
+    return dict(fma=fma, util=util, instr=(32 + 12 + 4 + decode) / 32, lsu=12 / 32,
+                glob=12 / 32, wg=0.0, weight_bytes=wbytes * i * o * bt / batch)
 
 
 def dram_bytes(kind, s, counts, batch):
     if kind == "conv":
         act = 4 * (s["cin"] * s["lin"] + s["cout"] * s["lout"] * (2 if s["residual"] else 1))
-        return act + 4 * s["cin"] * s["cout"] * s["k"] / batch
+        return act + counts.get("wbytes", 4) * s["cin"] * s["cout"] * s["k"] / batch
     if kind == "pool":
         return 4 * s["ch"] * (s["lin"] + s["lout"])
+    if kind == "unpack":
+        return 5 * s["values"]
     return 4 * (s["inputs"] + s["outputs"]) + counts["weight_bytes"]
+
+
+VARIANTS = ("before", "after", "int8")
 
 
 def estimate(batch):
     rows = []
-    for name, kind, s in launches():
+    # The byte inputs' unpack dispatch runs only in "int8" (zero cost elsewhere).
+    for name, kind, s in [("unpack (byte inputs)", "unpack", dict(values=4000))] + launches():
         r = dict(name=name, kind=kind)
         for tag, fn in (("before", {"conv": conv_before, "linear": linear_before}),
-                        ("after", {"conv": conv_after, "linear": linear_after})):
-            if kind == "pool":
+                        ("after", {"conv": conv_after, "linear": linear_after}),
+                        ("int8", {"conv": lambda s, b: conv_after(s, b, 1),
+                                  "linear": lambda s, b: linear_after(s, b, 1)})):
+            if kind == "unpack" and tag != "int8":
+                c = dict(fma=0, util=1.0, instr=0, lsu=0, glob=0, wg=0, dram=0, slots=0,
+                         times=[0.0 for _ in GPUS])
+                r[tag] = c
+                continue
+            if kind in ("pool", "unpack"):
                 c = dict(fma=0, util=1.0, instr=0, lsu=0, glob=0, wg=0)
             else:
                 c = fn[kind](s, batch)
@@ -216,37 +241,41 @@ def main():
     args = ap.parse_args()
     rows = estimate(args.batch)
     fma_total = sum(r["before"]["fma"] for r in rows)
-    assert len(rows) == 39, len(rows)
+    assert len(rows) == 40, len(rows)  # 39 launches + the unpack dispatch
     assert abs(fma_total / 1e9 - 0.78) < 0.01, fma_total  # the spec's 0.78 G MACs
-    print(f"Estimated per-window cost at batch {args.batch} ({len(rows)} dispatches, "
-          f"{fma_total / 1e9:.3f} G FMA/window). Times in microseconds per window.")
+    print(f"Estimated per-window cost at batch {args.batch} (39 dispatches, +1 unpacking "
+          f"byte inputs in int8; {fma_total / 1e9:.3f} G FMA/window). Times in microseconds "
+          "per window; before = the kernels before issue 19, after = implicit GEMM with f32 "
+          "weights, int8 = the same with int8 weights decoded in the shader and byte inputs.")
     print("| launch | MFMA | before: instr/FMA, LSU/FMA, global ld/FMA, wg ld/FMA, util | "
-          "after: same | DRAM KB before/after | discrete us before/after | "
-          "integrated us before/after |")
+          "int8: same | DRAM KB before/after/int8 | discrete us before/after/int8 | "
+          "integrated us before/after/int8 |")
     print("|---|---:|---|---|---:|---:|---:|")
-    totals = [[0.0, 0.0], [0.0, 0.0]]
+    totals = [[0.0 for _ in VARIANTS] for _ in GPUS]
     for r in rows:
-        b, a = r["before"], r["after"]
+        b, i8 = r["before"], r["int8"]
 
         def counts(c):
             if not c["fma"]:
                 return "-"
             return (f"{c['instr']:.2f}, {c['lsu']:.3f}, {c['glob']:.3f}, {c['wg']:.3f}, "
                     f"{c['util']:.2f}")
-        for g in range(2):
-            totals[g][0] += b["times"][g]
-            totals[g][1] += a["times"][g]
-        print(f"| {r['name']} | {b['fma'] / 1e6:.1f} | {counts(b)} | {counts(a)} | "
-              f"{b['dram'] / 1e3:.0f} / {a['dram'] / 1e3:.0f} | "
-              f"{b['times'][0] * 1e6:.1f} / {a['times'][0] * 1e6:.1f} | "
-              f"{b['times'][1] * 1e6:.1f} / {a['times'][1] * 1e6:.1f} |")
+        for g in range(len(GPUS)):
+            for v, tag in enumerate(VARIANTS):
+                totals[g][v] += r[tag]["times"][g]
+        dram = " / ".join(f"{r[t]['dram'] / 1e3:.0f}" for t in VARIANTS)
+        us = [" / ".join(f"{r[t]['times'][g] * 1e6:.1f}" for t in VARIANTS)
+              for g in range(len(GPUS))]
+        print(f"| {r['name']} | {b['fma'] / 1e6:.1f} | {counts(b)} | {counts(i8)} | "
+              f"{dram} | {us[0]} | {us[1]} |")
     print()
-    print("| GPU | before: windows/s | after: windows/s | after / page CPU "
-          f"({PAGE_CPU_WPS:.0f}/s) |")
-    print("|---|---:|---:|---:|")
+    print("| GPU | before: windows/s | after (f32): windows/s | int8: windows/s | "
+          f"int8 / page CPU ({PAGE_CPU_WPS:.0f}/s) |")
+    print("|---|---:|---:|---:|---:|")
     for g, (name, _, _) in enumerate(GPUS):
-        before, after = 1 / totals[g][0], 1 / totals[g][1]
-        print(f"| {name} | {before:,.0f} | {after:,.0f} | {after / PAGE_CPU_WPS:.0f}x |")
+        wps = [1 / t for t in totals[g]]
+        print(f"| {name} | {wps[0]:,.0f} | {wps[1]:,.0f} | {wps[2]:,.0f} | "
+              f"{wps[2] / PAGE_CPU_WPS:.0f}x |")
 
 
 if __name__ == "__main__":

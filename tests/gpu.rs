@@ -168,7 +168,7 @@ fn a_batch_over_the_binding_limit_is_split_not_failed() {
     let dir = tempfile::tempdir().unwrap();
     convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
     let (manifest, weights) = brain_resnet::weights::format::read_model_dir(dir.path()).unwrap();
-    let Some(mut gpu) = gpu_or_skip(&manifest.architecture, &weights) else {
+    let Some(gpu) = gpu_or_skip(&manifest.architecture, &weights) else {
         return;
     };
     let model = Model::load_dir(dir.path()).unwrap();
@@ -238,7 +238,7 @@ fn fixture_windows(n: usize) -> Vec<f32> {
 
 /// GPU against the CPU at batch 1, an odd batch and the largest batch the
 /// plan allows (all in one submission), within `tol`.
-fn parity_at_three_batches(gpu: &mut GpuNetwork, cpu: &Network, tol: f32, what: &str) {
+fn parity_at_three_batches(gpu: &GpuNetwork, cpu: &Network, tol: f32, what: &str) {
     gpu.set_binding_limit(WEBGPU_DEFAULT_BINDING);
     let largest = gpu.batch_limit().unwrap();
     eprintln!("{what}: the largest batch under 128 MiB bindings is {largest}");
@@ -268,7 +268,7 @@ fn f32_weights_match_the_cpu_at_batch_1_an_odd_batch_and_the_largest() {
     let dir = tempfile::tempdir().unwrap();
     convert("model/metachrom-mini-legacy.pth", dir.path(), "f32");
     let (manifest, weights) = brain_resnet::weights::format::read_model_dir(dir.path()).unwrap();
-    let Some(mut gpu) = gpu_or_skip(&manifest.architecture, &weights) else {
+    let Some(gpu) = gpu_or_skip(&manifest.architecture, &weights) else {
         return;
     };
     // f32 weights stay f32 (nothing about them changes).
@@ -276,7 +276,7 @@ fn f32_weights_match_the_cpu_at_batch_1_an_odd_batch_and_the_largest() {
     let (packed, f32s) = gpu.weight_bytes();
     assert_eq!(packed, f32s);
     let cpu = Network::new(&manifest.architecture, &weights).unwrap();
-    parity_at_three_batches(&mut gpu, &cpu, 1e-4, "f32 mini");
+    parity_at_three_batches(&gpu, &cpu, 1e-4, "f32 mini");
 }
 
 #[test]
@@ -285,7 +285,7 @@ fn int8_weights_are_dequantized_in_the_shader_like_the_cpu() {
     let dir = tempfile::tempdir().unwrap();
     convert("model/metachrom-mini-legacy.pth", dir.path(), "int8");
     let (manifest, weights) = brain_resnet::weights::format::read_model_dir(dir.path()).unwrap();
-    let Some(mut gpu) = gpu_or_skip(&manifest.architecture, &weights) else {
+    let Some(gpu) = gpu_or_skip(&manifest.architecture, &weights) else {
         return;
     };
     // Every layer of the int8 file goes to the GPU as int8 codes: about a
@@ -321,7 +321,7 @@ fn int8_weights_are_dequantized_in_the_shader_like_the_cpu() {
     let f32_cpu =
         Network::from_weights_with(&manifest.architecture, weights.clone(), Arithmetic::F32)
             .unwrap();
-    parity_at_three_batches(&mut gpu, &f32_cpu, 1e-4, "int8 mini vs CPU f32");
+    parity_at_three_batches(&gpu, &f32_cpu, 1e-4, "int8 mini vs CPU f32");
     let int16_cpu =
         Network::from_weights_with(&manifest.architecture, weights, Arithmetic::Int16).unwrap();
     let c = int16_cpu.predict(&windows).unwrap();
@@ -433,4 +433,48 @@ fn windows_go_up_as_bytes_and_other_values_as_f32() {
         let d = max_abs_diff_f32(&gpu.predict(w, 3).unwrap(), &cpu.predict(w).unwrap());
         assert!(d <= 1e-4, "{d}");
     }
+}
+
+#[test]
+fn shipped_int8_models_stay_int8_on_the_gpu() {
+    use brain_resnet::gpu::storage::PackedLayer;
+    use brain_resnet::weights::format;
+    // No adapter needed: the packing is host code (what the GPU would hold).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let dir = entry.unwrap().path();
+        let Ok(json) = std::fs::read_to_string(dir.join("model.json")) else {
+            continue;
+        };
+        let m = format::parse_manifest(&json, "model.json").unwrap();
+        let bytes = std::fs::read(dir.join(&m.weights.file)).unwrap();
+        let (mut packed, mut f32s) = (0usize, 0usize);
+        let (mut int8, mut f16) = (0, 0);
+        let (_, weights) = format::read_model_dir(&dir).unwrap();
+        for (l, w) in format::load_layers_with_digest(&m, &bytes, "weights", None)
+            .unwrap()
+            .zip(&weights.layers)
+        {
+            let p = PackedLayer::from_stored(&l.unwrap());
+            // The native path recovers the same storage from f32 weights.
+            let q = PackedLayer::from_f32(w);
+            assert_eq!((p.storage, p.weight_bytes()), (q.storage, q.weight_bytes()));
+            int8 += usize::from(p.storage == Storage::Int8);
+            f16 += usize::from(p.storage == Storage::F16);
+            packed += p.weight_bytes();
+            f32s += 4 * w.weight.data.len();
+        }
+        eprintln!(
+            "{}: {} layers int8, {f16} f16; GPU weight bytes {packed} (as f32 before: {f32s}, {:.2}x)",
+            dir.display(),
+            int8,
+            packed as f64 / f32s as f64
+        );
+        if m.weights.dtype == brain_resnet::weights::quant::DType::Int8 {
+            assert!(int8 > 0 && packed * 3 < f32s, "{}", dir.display());
+        }
+        seen += 1;
+    }
+    assert!(seen > 0);
 }

@@ -220,6 +220,12 @@ export class BrainResNet {
     return { kind: 'cpu', text: (this.cpuReason ? `${text}: ${this.cpuReason}` : text) + arithmetic };
   }
 
+  /** The GPU backend line: the adapter (gpuNote), then the batch size it runs at. */
+  #gpuBackend(batch) {
+    if (!this.gpu || !batch) return;
+    this.backend = { kind: 'gpu', text: `${this.gpuNote}; ${batch}`, batch: Number(/batch (\d+)/.exec(batch)?.[1] ?? 0) };
+  }
+
   async #startPool() {
     const size = this.gpu ? 1 : this.cpuWorkers;
     this.pool = Array.from({ length: size }, () => new EngineWorker());
@@ -233,7 +239,8 @@ export class BrainResNet {
         try {
           const weights = this.weights.slice(0);
           const r = await this.pool[0].call('gpu', { weights, sha256: this.sha256, adapter: this.gpu.adapter }, null, [weights]);
-          this.backend = { kind: 'gpu', text: this.choice === 'gpu' ? `${r.backend}, as chosen` : r.backend };
+          this.gpuNote = this.choice === 'gpu' ? `${r.backend}, as chosen` : r.backend;
+          this.#gpuBackend(r.gpuBatch);
           return;
         } catch (e) {
           if (this.choice === 'gpu') throw new Error(`the GPU backend was chosen, but it failed: ${e.message}`);
@@ -283,10 +290,23 @@ export class BrainResNet {
     await this.pool[0].call('lose-gpu');
   }
 
+  /**
+   * Tests of the GPU path: the GPU against the CPU in f32 arithmetic on windows of the FASTA
+   * `text`, at each of `batches` windows per submission (0: the largest the plan allows under
+   * 128 MiB bindings): [{batch, windows, max_diff}].
+   */
+  async gpuParity(text, batches) {
+    await this.#ensurePool();
+    const weights = this.weights.slice(0);
+    return (await this.pool[0].call('gpu-parity', { weights, text, batches }, null, [weights])).parity;
+  }
+
   /** Predicts FASTA text: [{name, probs: number[31]} | {name, error}]. */
   async predictFasta(text) {
     await this.#ensurePool();
-    return (await this.pool[0].call('predict', { text })).rows;
+    const r = await this.pool[0].call('predict', { text });
+    this.#gpuBackend(r.gpuBatch);
+    return r.rows;
   }
 
   /**
@@ -295,7 +315,9 @@ export class BrainResNet {
    */
   async predictFastaFile(file) {
     await this.#ensurePool();
-    return (await this.pool[0].call('predict-file', { file })).rows;
+    const r = await this.pool[0].call('predict-file', { file });
+    this.#gpuBackend(r.gpuBatch);
+    return r.rows;
   }
 
   /**
@@ -388,6 +410,7 @@ export class BrainResNet {
       this.cpuWorkers = 1;
       this.backend = { kind: 'cpu', text: results[0].summary.backend };
     }
+    this.#gpuBackend(results[0].gpuBatch);
     summary.backend = this.backend.text;
     summary.notes = [...summary.notes, ...notes];
     const records = store.allRecords();

@@ -22,13 +22,19 @@ self.onmessage = async (event) => {
         reply(m.id, 'result', { labels: engine.labels(), arithmetic: engine.arithmetic() });
         break;
       case 'predict':
-        reply(m.id, 'result', { rows: await engine.predict_fasta(m.text) });
+        reply(m.id, 'result', { rows: await engine.predict_fasta(m.text), gpuBatch: engine.gpu_batch() ?? null });
         break;
       case 'predict-file': // a FASTA File, read by slices (never whole)
-        reply(m.id, 'result', { rows: await engine.predict_fasta_file(m.file) });
+        reply(m.id, 'result', { rows: await engine.predict_fasta_file(m.file), gpuBatch: engine.gpu_batch() ?? null });
         break;
       case 'gpu':
-        reply(m.id, 'result', { backend: await engine.init_gpu(new Uint8Array(m.weights), m.sha256 ?? undefined, m.adapter) });
+        reply(m.id, 'result', {
+          backend: await engine.init_gpu(new Uint8Array(m.weights), m.sha256 ?? undefined, m.adapter),
+          gpuBatch: engine.gpu_batch() ?? null, // the batch size it runs at (from measured speed)
+        });
+        break;
+      case 'gpu-parity': // browser tests: the GPU against the CPU (f32) at given batch sizes
+        reply(m.id, 'result', { parity: await engine.gpu_parity(new Uint8Array(m.weights), m.text, Uint32Array.from(m.batches)) });
         break;
       case 'lose-gpu': // tests of the CPU fallback: a driver reset, on purpose
         engine.lose_gpu_device();
@@ -37,7 +43,7 @@ self.onmessage = async (event) => {
       case 'score': {
         const summary = await engine.score_vcf({ vcf: m.vcf, fasta: m.fasta, fai: m.fai, gzi: m.gzi, regions: m.regions }, m.options,
           (batch) => reply(m.id, 'batch', { batch }));
-        reply(m.id, 'result', { summary });
+        reply(m.id, 'result', { summary, gpuBatch: engine.gpu_batch() ?? null });
         break;
       }
       case 'analyze':

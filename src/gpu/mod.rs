@@ -78,7 +78,7 @@ pub struct GpuNetwork {
     adapter: String,
     /// The largest storage binding the device allows, in bytes (batches are
     /// split so that no activation buffer exceeds it).
-    binding_limit: u64,
+    binding_limit: std::sync::atomic::AtomicU64,
     /// Bytes of the weight buffers as uploaded, and as f32 would take.
     weight_bytes: (u64, u64),
     /// The batch size chosen from measured speed ([`GpuNetwork::predict_auto_async`]).
@@ -223,7 +223,7 @@ impl GpuNetwork {
             idle: Mutex::default(),
             errors: opened.errors,
             adapter: opened.adapter,
-            binding_limit,
+            binding_limit: binding_limit.into(),
             weight_bytes,
             tuner: Mutex::new(tune::Tuner::new()),
         };
@@ -279,13 +279,18 @@ impl GpuNetwork {
     /// The largest batch one dispatch can take within the device's binding
     /// limit (larger requests are split into batches of at most this).
     pub fn batch_limit(&self) -> Result<usize> {
-        plan::max_batch_within(self.largest_binding_per_window(), self.binding_limit)
+        plan::max_batch_within(
+            self.largest_binding_per_window(),
+            self.binding_limit
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// Lowers the binding limit batches are split by (tests force a small
     /// one; a limit above the device's is ignored).
-    pub fn set_binding_limit(&mut self, bytes: u64) {
-        self.binding_limit = self.binding_limit.min(bytes);
+    pub fn set_binding_limit(&self, bytes: u64) {
+        self.binding_limit
+            .fetch_min(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The batch sizes of the plans kept for reuse (one per batch size run

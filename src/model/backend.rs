@@ -25,9 +25,9 @@ pub(crate) const CPU_NAME: &str = "CPU (candle)";
 /// Shared between threads natively; in the browser the WebGPU handles are
 /// bound to the worker's thread.
 #[cfg(all(feature = "gpu", not(target_arch = "wasm32")))]
-type GpuHandle = std::sync::Arc<crate::gpu::GpuNetwork>;
+pub(crate) type GpuHandle = std::sync::Arc<crate::gpu::GpuNetwork>;
 #[cfg(all(feature = "gpu", target_arch = "wasm32"))]
-type GpuHandle = std::rc::Rc<crate::gpu::GpuNetwork>;
+pub(crate) type GpuHandle = std::rc::Rc<crate::gpu::GpuNetwork>;
 
 /// The backend in use and its note.
 pub(crate) struct Backend {

@@ -121,7 +121,7 @@ impl Model {
     #[doc(hidden)]
     pub fn lose_gpu_device(&self) {
         #[cfg(feature = "gpu")]
-        if let Some(g) = self.backend.gpu() {
+        if let Some(g) = self.gpu() {
             g.destroy_device();
         }
     }
@@ -136,11 +136,17 @@ impl Model {
         self.backend.note()
     }
 
+    /// The GPU network while it is in use.
+    #[cfg(feature = "gpu")]
+    pub(crate) fn gpu(&self) -> Option<backend::GpuHandle> {
+        self.backend.gpu()
+    }
+
     /// On the GPU, the batch size it runs at, in words (chosen from measured
     /// speed: [`crate::gpu::tune`]); `None` on the CPU.
     pub fn gpu_batch(&self) -> Option<String> {
         #[cfg(feature = "gpu")]
-        return self.backend.gpu().map(|g| g.describe_batch());
+        return self.gpu().map(|g| g.describe_batch());
         #[cfg(not(feature = "gpu"))]
         None
     }

@@ -140,6 +140,100 @@ impl Engine {
         })
     }
 
+    /// Browser tests: the GPU in use against the CPU in f32 arithmetic (the
+    /// network rebuilt from `weights`, the model file's bytes) on windows of
+    /// the FASTA `text` (cycled, a base changed per copy), at each of
+    /// `batches` windows per submission; 0 stands for the largest batch the
+    /// plan allows under WebGPU's default 128 MiB bindings (the device's own
+    /// limit when lower). Resolves to `[{batch, windows, max_diff}]`.
+    #[doc(hidden)]
+    pub fn gpu_parity(
+        &self,
+        weights: Vec<u8>,
+        text: String,
+        batches: Vec<usize>,
+    ) -> js_sys::Promise {
+        let model = self.model.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            #[cfg(feature = "gpu")]
+            {
+                #[derive(Serialize)]
+                struct Parity {
+                    batch: usize,
+                    windows: usize,
+                    max_diff: f32,
+                }
+                let gpu = model
+                    .gpu()
+                    .ok_or_else(|| promise_err("the GPU is not in use"))?;
+                let m = &model.manifest;
+                let layers = crate::weights::format::load_layers_with_digest(
+                    m,
+                    &weights,
+                    &m.weights.file,
+                    None,
+                )
+                .map_err(promise_err)?;
+                let cpu = crate::model::Network::from_layers(
+                    &m.architecture,
+                    layers,
+                    crate::model::Arithmetic::F32,
+                )
+                .map_err(promise_err)?;
+                gpu.set_binding_limit(128 << 20);
+                let largest = gpu.batch_limit().map_err(promise_err)?;
+                let records =
+                    crate::io::fasta::read_fasta(text.as_bytes(), "parity").map_err(promise_err)?;
+                let window = model.window();
+                let per = 4 * window;
+                let most = batches
+                    .iter()
+                    .map(|&b| if b == 0 { largest } else { 3 * b })
+                    .max()
+                    .unwrap_or(1);
+                let mut windows = Vec::with_capacity(most * per);
+                for i in 0..most {
+                    let r = &records[i % records.len().max(1)];
+                    let mut seq = r.sequence.clone();
+                    if !seq.is_empty() {
+                        let at = (i * 7919) % seq.len();
+                        seq[at] = b"ACGT"[i % 4];
+                    }
+                    windows
+                        .extend(crate::window::encode(&r.name, &seq, window).map_err(promise_err)?);
+                }
+                let want = cpu.predict(&windows).map_err(promise_err)?;
+                let mut out = vec![];
+                for &b in &batches {
+                    let (batch, n) = if b == 0 {
+                        (largest, largest)
+                    } else {
+                        (b, 3 * b)
+                    };
+                    let got = gpu
+                        .predict_async(&windows[..n * per], batch)
+                        .await
+                        .map_err(promise_err)?;
+                    let max_diff = got
+                        .iter()
+                        .zip(&want)
+                        .fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+                    out.push(Parity {
+                        batch,
+                        windows: n,
+                        max_diff,
+                    });
+                }
+                to_js(&out).map_err(promise_err)
+            }
+            #[cfg(not(feature = "gpu"))]
+            {
+                let _ = (weights, text, batches, model);
+                Err(promise_err("this build has no GPU backend"))
+            }
+        })
+    }
+
     pub fn labels(&self) -> Vec<String> {
         self.model.labels().to_vec()
     }
