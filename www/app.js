@@ -392,6 +392,7 @@ async function predict() {
     // A chosen file is read in the worker by slices, never whole (a genome chosen by mistake
     // is refused record by record, with each record's length).
     const rows = text.trim() ? await state.br.predictFasta(text) : await state.br.predictFastaFile(file);
+    showBackend(); // on the GPU: the batch size measured speed chose
     const labels = state.br.labels;
     const head = document.createElement('tr');
     ['name', ...labels].forEach((h) => { const el = document.createElement('th'); el.textContent = h; head.append(el); });
