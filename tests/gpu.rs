@@ -365,20 +365,27 @@ fn int8_and_f16_layers_at_full_size_match_the_cpu() {
     eprintln!("full size int8 + f16: GPU weight bytes {packed} (f32: {f32s})");
     assert!(packed * 3 < f32s, "{packed} vs {f32s}");
     let cpu = Network::new(&cfg, &weights).unwrap();
+    // Batch 1, an odd batch, and the largest the plan allows under 128 MiB
+    // bindings (lavapipe's own limit, and WebGPU's default): 105 windows in
+    // one submission.
+    gpu.set_binding_limit(WEBGPU_DEFAULT_BINDING);
+    let largest = gpu.batch_limit().unwrap();
+    assert_eq!(largest, 105);
     let mut windows = vec![];
-    for s in 0..3u64 {
+    for s in 0..largest as u64 {
         let seq: Vec<u8> = (0..1000u64)
             .map(|i| b"ACGTN"[((i * 2654435761 + s * 89) >> 7) as usize % 5])
             .collect();
         windows.extend(brain_resnet::window::encode("w", &seq, 1000).unwrap());
     }
     let c = cpu.predict(&windows).unwrap();
-    for batch in [1, 3] {
-        let g = gpu.predict(&windows, batch).unwrap();
-        let d = max_abs_diff_f32(&g, &c);
+    for (batch, n) in [(1, 1), (3, 3), (largest, largest)] {
+        let g = gpu.predict(&windows[..n * 4000], batch).unwrap();
+        let d = max_abs_diff_f32(&g, &c[..g.len()]);
         eprintln!("full size int8 + f16, batch {batch}: max |GPU - CPU f32| = {d:.2e}");
         assert!(d <= 1e-4, "batch {batch}: {d}");
     }
+    assert!(gpu.plan_batches().contains(&largest));
     assert!(c.iter().any(|v| *v > 0.05 && *v < 0.95), "{c:?}");
 }
 
