@@ -250,7 +250,8 @@ mod tests {
         let halves: Vec<f32> = sample(33, 5)
             .iter()
             .map(|v| half::f16::from_f32(*v).to_f32())
-            .chain([6.0e-8, -3.0e-6, 0.0, -0.0]) // subnormal f16 values
+            // Subnormal f16 values (2^-24, -50 x 2^-24) and both zeros.
+            .chain([0x0001, 0x8032, 0x0000, 0x8000].map(|b| half::f16::from_bits(b).to_f32()))
             .collect();
         let p = PackedLayer::from_f32(&layer(vec![37, 1], halves.clone()));
         assert_eq!(p.storage, Storage::F16);
