@@ -483,8 +483,9 @@ impl GpuNetwork {
         pollster::block_on(self.predict_auto_async(windows, max_batch))
     }
 
-    /// The batch size [`GpuNetwork::predict_auto_async`] submits next (from
-    /// the last submissions' times; 1 before any).
+    /// The batch size [`GpuNetwork::predict_auto_async`] allows next (from
+    /// the last submissions' times; 1 before any), within the binding limit;
+    /// a call's own maximum may cap it further.
     pub fn batch_size(&self) -> usize {
         let limit = self.batch_limit().unwrap_or(1);
         self.tuner().batch().min(limit)
@@ -504,6 +505,13 @@ impl GpuNetwork {
                 tune::SAFE_MS
             ),
         }
+    }
+
+    /// Bounds one submission's time by `ms` instead of [`tune::SAFE_MS`]
+    /// (tests: the growth rule without depending on the machine's speed).
+    #[doc(hidden)]
+    pub fn set_submission_bound_ms(&self, ms: f64) {
+        self.tuner().set_bound_ms(ms);
     }
 
     fn tuner(&self) -> std::sync::MutexGuard<'_, tune::Tuner> {

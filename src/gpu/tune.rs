@@ -17,6 +17,8 @@ pub struct Tuner {
     batch: usize,
     /// The size of the last submission measured.
     last: Option<usize>,
+    /// The bound, [`SAFE_MS`] unless a test sets another.
+    safe_ms: f64,
 }
 
 impl Default for Tuner {
@@ -30,7 +32,14 @@ impl Tuner {
         Tuner {
             batch: 1,
             last: None,
+            safe_ms: SAFE_MS,
         }
+    }
+
+    /// Another bound than [`SAFE_MS`] (tests: a huge one makes the growth
+    /// independent of the machine's speed, a tiny one keeps batch 1).
+    pub fn set_bound_ms(&mut self, ms: f64) {
+        self.safe_ms = ms;
     }
 
     /// The size of the last submission measured (`None` before any).
@@ -51,8 +60,12 @@ impl Tuner {
         }
         self.last = Some(n);
         let per_window = (ms / n as f64).max(1e-3);
-        let fits = (SAFE_MS / 2.0 / per_window).floor();
-        let fits = if fits >= 1.0 { fits as usize } else { 1 };
+        let fits = (self.safe_ms / 2.0 / per_window).floor();
+        let fits = if fits >= 1.0 {
+            fits.min(usize::MAX as f64) as usize
+        } else {
+            1
+        };
         // Grow only on a full batch's measure (a short last batch pays the
         // fixed costs over fewer windows).
         let most = if n >= self.batch {
