@@ -129,6 +129,59 @@ fn int16_incremental_alts_match_alts_predicted_whole() {
 }
 
 #[test]
+fn int16_incremental_alts_that_leave_the_references_range_match_alts_predicted_whole() {
+    // An ALT quantized with its reference's scales is clamped where it makes
+    // a stronger site than any in the reference (the demo's "gain" variants
+    // did: up to 0.27 from f32 on the 3,000 demo variants). Such ALTs are
+    // predicted whole. Reference: a low-complexity window; ALTs: GC-rich
+    // motif consensus sequences (EGR1, SP1, CTCF-like) planted in it, whole
+    // and one base at a time.
+    let (m, w) = read_model_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/demo-motif-grammar"),
+    )
+    .unwrap();
+    let net = Network::from_weights_with(&m.architecture, w, Arithmetic::Int16).unwrap();
+    let len = m.architecture.window;
+    let base: Vec<u8> = (0..len).map(|i| b"AAAT"[i % 4]).collect();
+    let encode = |s: &[u8]| window::encode("w", s, len).unwrap();
+    let reference = encode(&base);
+    let mut alts = vec![];
+    for (k, site) in [
+        &b"GCGTGGGCG"[..],
+        b"GGGGCGGGGC",
+        b"CCGCGNGGNGGCAG",
+        b"CCACGCGTGG",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let at = len / 2 - 40 + 20 * k;
+        let mut s = base.clone();
+        s[at..at + site.len()].copy_from_slice(site);
+        alts.push(encode(&s));
+        let mut one = base.clone();
+        one[at + site.len() / 2] = b'G';
+        alts.push(encode(&one));
+    }
+    let items: Vec<(usize, &[f32])> = alts.iter().map(|a| (0, a.as_slice())).collect();
+    let (ref_probs, inc) = net.predict_incremental(&reference, &items).unwrap();
+    let whole = net.predict(&alts.concat()).unwrap();
+    let effect = whole
+        .chunks(ref_probs.len())
+        .map(|a| max_abs_diff_f32(a, &ref_probs))
+        .fold(0f32, f32::max);
+    let d = max_abs_diff_f32(&inc, &whole);
+    eprintln!(
+        "int16, planted sites: largest effect {effect:.3}, max |incremental - whole| {d:.2e}"
+    );
+    assert!(
+        effect > 0.05,
+        "the planted sites change little ({effect}): not a test of range"
+    );
+    assert!(d <= 5e-4, "{d}");
+}
+
+#[test]
 fn int8_codes_packed_from_the_file_equal_codes_recovered_from_f32() {
     // The page builds from the file's codes (Model::from_bytes_with_digest);
     // the CLI and convert recover them from dequantized f32: same network.

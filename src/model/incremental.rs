@@ -18,7 +18,7 @@
 use candle_core::{DType, Tensor};
 
 use super::network::{conv_with, Conv, ConvWeights, Exec, Network, Plain};
-use super::qconv::{window_scales, ActScale};
+use super::qconv::{window_scales, ActScale, ACT_MAX};
 use crate::architecture::ValueId;
 use crate::error::{Error, Result};
 
@@ -104,6 +104,11 @@ struct Patcher<'r> {
     scales: &'r [Option<Vec<ActScale>>],
     /// Reference (window index into the recorded maps) of each patched window.
     reference_of: &'r [usize],
+    /// Per patched window: an integer convolution's input left its
+    /// reference's activation range, so the reference's scale would clamp it
+    /// (an ALT that makes a stronger site than any in its reference). Such a
+    /// window is predicted whole, with its own scales.
+    out_of_range: Vec<bool>,
     device: candle_core::Device,
 }
 
@@ -163,12 +168,11 @@ impl Exec for Patcher<'_> {
         let from: Vec<isize> = starts.iter().map(|&s| s as isize - p as isize).collect();
         let b = x.start.len();
         let input = self.gather(x, m, &from, width + k - 1);
-        let input = self.tensor(input, b, x.c, width + k - 1)?;
         let scales: Option<Vec<ActScale>> = match (&c.weights, self.scales[id].as_ref()) {
             (ConvWeights::Int(_), Some(s)) => Some(
                 self.reference_of
                     .iter()
-                    .map(|&r| s.get(r).copied())
+                    .map(|&r| s.get(r).map(|s| s.widened(ALT_HEADROOM)))
                     .collect::<Option<_>>()
                     .ok_or_else(|| candle_core::Error::Msg(format!("no scale for value {id}")))?,
             ),
@@ -179,6 +183,17 @@ impl Exec for Patcher<'_> {
             }
             (ConvWeights::F32 { .. } | ConvWeights::Exact(_), _) => None,
         };
+        if let Some(scales) = &scales {
+            let per = x.c * (width + k - 1);
+            for ((values, s), flag) in input
+                .chunks_exact(per)
+                .zip(scales)
+                .zip(self.out_of_range.iter_mut())
+            {
+                *flag |= values.iter().any(|v| v.abs() * s.inv > ACT_MAX as f32);
+            }
+        }
+        let input = self.tensor(input, b, x.c, width + k - 1)?;
         // The gathered input holds the padding's zeros already.
         let y = conv_with(&input, c, 0, relu, scales.as_deref())?;
         Ok(Patch {
@@ -264,6 +279,11 @@ impl Exec for Patcher<'_> {
         self.tensor(data, b, x.c, x.len)
     }
 }
+
+/// How much wider than its reference's activation range an incremental ALT's
+/// range is (integer convolutions). A factor of 2 costs one bit of the
+/// 14-bit codes; an ALT whose values still leave it is predicted whole.
+const ALT_HEADROOM: f32 = 2.0;
 
 /// Longest changed stretch (in bases) predicted incrementally; windows that
 /// differ more (indels shift everything after them) are predicted whole.
@@ -355,12 +375,27 @@ impl Network {
                 refs: &rec.maps,
                 scales: &rec.scales,
                 reference_of: &reference_of,
+                out_of_range: vec![false; chunk.len()],
                 device: self.device.clone(),
             };
             let probs = Self::to_vec(&self.run(&mut patcher, x)?)?;
             for (k, &(i, _, _)) in chunk.iter().enumerate() {
                 out[i * outputs..(i + 1) * outputs]
                     .copy_from_slice(&probs[k * outputs..(k + 1) * outputs]);
+            }
+            let again: Vec<usize> = chunk
+                .iter()
+                .zip(&patcher.out_of_range)
+                .filter(|(_, &o)| o)
+                .map(|(&(i, _, _), _)| i)
+                .collect();
+            if !again.is_empty() {
+                let data: Vec<f32> = again.iter().flat_map(|&i| windows[i].1.to_vec()).collect();
+                let probs = self.predict(&data)?;
+                for (k, &i) in again.iter().enumerate() {
+                    out[i * outputs..(i + 1) * outputs]
+                        .copy_from_slice(&probs[k * outputs..(k + 1) * outputs]);
+                }
             }
         }
         Ok((ref_probs, out))

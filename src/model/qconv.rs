@@ -56,6 +56,17 @@ impl ActScale {
         }
     }
 
+    /// The scale of a range `factor` times as wide (a power of two keeps it
+    /// exact): incremental ALTs are quantized with their reference's scale
+    /// widened, so that a stronger site than any in the reference is not
+    /// clamped.
+    pub fn widened(self, factor: f32) -> ActScale {
+        ActScale {
+            scale: self.scale * factor,
+            inv: self.inv / factor,
+        }
+    }
+
     /// `x / scale` rounded to the nearest code (ties to even), clamped to
     /// ±ACT_MAX. Adding and subtracting 1.5 x 2^23 rounds in plain f32
     /// arithmetic, the same bits on every target; `f32::round` is a libm call
