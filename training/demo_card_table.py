@@ -62,7 +62,7 @@ def main():
         rest = [i for i in range(len(rows)) if i not in top]
         gerp = (f"{mean_gerp(top):.2f} vs {mean_gerp(rest):.2f} "
                 f"({a['constraint']['p_value']:.1e})")
-        maf = " ".join(f"{b['mean']:.3f}({b['n']})" for b in a["selection"])
+        maf = " ".join(f"{b['mean']:.3f}({b['n']})" if b["n"] else "-(0)" for b in a["selection"])
         print(f"| {p} | {a['enrichment']['fold']:.2f} | {own_cell} | "
               f"{a['direction']['spearman_rho']:.3f} | {gerp} | {maf} |")
 
