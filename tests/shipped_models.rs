@@ -35,10 +35,16 @@ fn the_chrx_model_keeps_its_error_carrying_layers_at_f16() {
     let m = Model::load_dir(&dir).unwrap().manifest;
     assert_eq!(m.labels.len(), 12);
     assert_eq!(m.weights.dtype.to_string(), "int8");
+    // The layer that carries most of the int8 error (the stem, 0.04 alone)
+    // is among those kept at f16, in whatever order convert lists them.
+    let f16: Vec<&str> = m
+        .weights
+        .quantization
+        .split_once("f16 weights: ")
+        .map(|(_, list)| list.split(", ").collect())
+        .unwrap_or_default();
     assert!(
-        m.weights
-            .quantization
-            .contains("f16 weights: seq_model.conv1"),
+        f16.contains(&"seq_model.conv1"),
         "{}",
         m.weights.quantization
     );
