@@ -149,9 +149,18 @@ impl Kernels {
                 cache: None,
             })
         };
-        let conv = device.create_shader_module(wgpu::include_wgsl!("shaders/conv.wgsl"));
+        // The weight decode is one file, prepended to both kernels that read weights.
+        let with_weights = |label: &str, body: &str| {
+            device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(
+                    format!("{}\n{body}", include_str!("shaders/weights.wgsl")).into(),
+                ),
+            })
+        };
+        let conv = with_weights("conv.wgsl", include_str!("shaders/conv.wgsl"));
         let pool = device.create_shader_module(wgpu::include_wgsl!("shaders/pool.wgsl"));
-        let linear = device.create_shader_module(wgpu::include_wgsl!("shaders/linear.wgsl"));
+        let linear = with_weights("linear.wgsl", include_str!("shaders/linear.wgsl"));
         let unpack = device.create_shader_module(wgpu::include_wgsl!("shaders/unpack.wgsl"));
         let mut convs = convs.to_vec();
         convs.sort_unstable_by_key(|&(k, s)| (k, s as u32));

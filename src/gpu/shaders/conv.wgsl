@@ -37,24 +37,7 @@ const KT: u32 = 16u;
 var<workgroup> ws: array<vec4<f32>, 128>;
 var<workgroup> xs: array<vec4<f32>, 256>;
 
-// f16 bits to f32, exactly (subnormals kept; weights are finite).
-fn f16_value(h: u32) -> f32 {
-    let sign = (h & 0x8000u) << 16u;
-    let e = (h >> 10u) & 0x1fu;
-    let m = h & 0x3ffu;
-    if (e == 0u) { return bitcast<f32>(bitcast<u32>(f32(m) * 5.9604645e-8) | sign); }
-    return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
-}
-
-// Weight `i` of the flat [cout, cin, KW] array, of output channel `o`.
-fn weight(i: u32, o: u32) -> f32 {
-    if (WFMT == 1u) {
-        let code = extractBits(bitcast<i32>(w[i >> 2u]), 8u * (i & 3u), 8u);
-        return f32(code) * bias[p.cout + o];
-    }
-    if (WFMT == 2u) { return f16_value(extractBits(w[i >> 1u], 16u * (i & 1u), 16u)); }
-    return bitcast<f32>(w[i]);
-}
+// `weight(i, scale_at)`: weights.wgsl, prepended.
 
 // Writes the 4 channels `o0 .. o0 + 3` of column `col`.
 fn store(col: u32, o0: u32, a: vec4<f32>) {
@@ -122,7 +105,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
             let o = m0 + m;
             let kidx = k0 + wk;
             var v = 0.0;
-            if (o < p.cout && kidx < kdim) { v = weight(o * kdim + kidx, o); }
+            if (o < p.cout && kidx < kdim) { v = weight(o * kdim + kidx, p.cout + o); }
             ws[wk * (BM / 4u) + m / 4u][m % 4u] = v;
         }
         workgroupBarrier();

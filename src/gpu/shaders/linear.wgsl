@@ -15,23 +15,7 @@ struct Params { batch: u32, inputs: u32, outputs: u32, stride: u32, offset: u32,
 // per output (bias[outputs + o]), 2 f16 packed 2 per u32; decoded exactly, accumulated in f32.
 override WFMT: u32 = 0u;
 
-fn f16_value(h: u32) -> f32 {
-    let sign = (h & 0x8000u) << 16u;
-    let e = (h >> 10u) & 0x1fu;
-    let m = h & 0x3ffu;
-    if (e == 0u) { return bitcast<f32>(bitcast<u32>(f32(m) * 5.9604645e-8) | sign); }
-    return bitcast<f32>(sign | ((e + 112u) << 23u) | (m << 13u));
-}
-
-// Weight `i` of the flat [outputs, inputs] array, of output `o`.
-fn weight(i: u32, o: u32) -> f32 {
-    if (WFMT == 1u) {
-        let code = extractBits(bitcast<i32>(w[i >> 2u]), 8u * (i & 3u), 8u);
-        return f32(code) * bias[p.outputs + o];
-    }
-    if (WFMT == 2u) { return f16_value(extractBits(w[i >> 1u], 16u * (i & 1u), 16u)); }
-    return bitcast<f32>(w[i]);
-}
+// `weight(i, scale_at)`: weights.wgsl, prepended.
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
@@ -67,7 +51,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     var acc: array<vec4<f32>, 8>;
     for (var j = 0u; j < BT; j = j + 1u) { acc[j] = vec4<f32>(0.0); }
     for (var i = lid; i < p.inputs; i = i + 64u) {
-        let wv = vec4<f32>(weight(w0 + i, q0), weight(w1 + i, q1), weight(w2 + i, q2), weight(w3 + i, q3));
+        let wv = vec4<f32>(weight(w0 + i, p.outputs + q0), weight(w1 + i, p.outputs + q1),
+                            weight(w2 + i, p.outputs + q2), weight(w3 + i, p.outputs + q3));
         for (var j = 0u; j < BT; j = j + 1u) {
             acc[j] = acc[j] + wv * x[xb[j] + i];
         }
