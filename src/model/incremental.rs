@@ -341,14 +341,6 @@ impl Network {
                 Some(_) => whole.push(i),
             }
         }
-        if !whole.is_empty() {
-            let data: Vec<f32> = whole.iter().flat_map(|&i| windows[i].1.to_vec()).collect();
-            let probs = self.predict(&data)?;
-            for (k, &i) in whole.iter().enumerate() {
-                out[i * outputs..(i + 1) * outputs]
-                    .copy_from_slice(&probs[k * outputs..(k + 1) * outputs]);
-            }
-        }
         // Batches of patches of one width (the batch's longest change).
         for chunk in patched.chunks(128) {
             let width = chunk.iter().map(|&(_, f, l)| l - f + 1).max().unwrap_or(1);
@@ -383,19 +375,21 @@ impl Network {
                 out[i * outputs..(i + 1) * outputs]
                     .copy_from_slice(&probs[k * outputs..(k + 1) * outputs]);
             }
-            let again: Vec<usize> = chunk
-                .iter()
-                .zip(&patcher.out_of_range)
-                .filter(|(_, &o)| o)
-                .map(|(&(i, _, _), _)| i)
-                .collect();
-            if !again.is_empty() {
-                let data: Vec<f32> = again.iter().flat_map(|&i| windows[i].1.to_vec()).collect();
-                let probs = self.predict(&data)?;
-                for (k, &i) in again.iter().enumerate() {
-                    out[i * outputs..(i + 1) * outputs]
-                        .copy_from_slice(&probs[k * outputs..(k + 1) * outputs]);
-                }
+            // Those that left their reference's range are predicted whole below.
+            whole.extend(
+                chunk
+                    .iter()
+                    .zip(&patcher.out_of_range)
+                    .filter(|(_, &o)| o)
+                    .map(|(&(i, _, _), _)| i),
+            );
+        }
+        if !whole.is_empty() {
+            let data: Vec<f32> = whole.iter().flat_map(|&i| windows[i].1.to_vec()).collect();
+            let probs = self.predict(&data)?;
+            for (k, &i) in whole.iter().enumerate() {
+                out[i * outputs..(i + 1) * outputs]
+                    .copy_from_slice(&probs[k * outputs..(k + 1) * outputs]);
             }
         }
         Ok((ref_probs, out))
